@@ -1,0 +1,3 @@
+module github.com/callvault/callvault
+
+go 1.26.8
