@@ -9,7 +9,7 @@ import (
 
 // ComputeHash returns the hex SHA-256 of the record's canonical encoding:
 // every field except Hash, in a fixed order, each as a length-prefixed byte
-// string (the timestamp as RFC 3339 with nanoseconds in UTC, Seq in decimal).
+// string (the timestamp as RFC 3339 in UTC, Seq as 8 big-endian bytes).
 // PrevHash is included, which chains the record to its predecessor.
 func (r *AuditRecord) ComputeHash() string {
 	h := sha256.New()

@@ -118,7 +118,9 @@ type Tx interface {
 	UpdateJWTCredential(c *JWTCredential) error
 
 	// AppendAudit appends records to their tenants' hash chains, assigning
-	// Seq, PrevHash and Hash (see AuditRecord.ComputeHash) in order.
+	// Seq, PrevHash and Hash (see AuditRecord.ComputeHash) in order. It
+	// first truncates each Timestamp to the microsecond in UTC (what every
+	// engine can store exactly) and gives records without an ID a new one.
 	AppendAudit(recs ...*AuditRecord) error
 	// PutCheckpoint stores a signed checkpoint.
 	PutCheckpoint(c *Checkpoint) error
