@@ -1,0 +1,527 @@
+package http
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/callvault/callvault/internal/callvault"
+	"github.com/callvault/callvault/internal/credential"
+)
+
+// oauthError is an RFC 6749 §5.2 error response.
+type oauthError struct {
+	Status      int    `json:"-"`
+	Code        string `json:"error"`
+	Description string `json:"error_description"`
+	RequestID   string `json:"requestId,omitempty"`
+	retryAfter  time.Duration
+	basic       bool // the client tried Basic authentication
+}
+
+func (e *oauthError) Error() string { return e.Code + ": " + e.Description }
+
+func oerr(status int, code, format string, args ...any) *oauthError {
+	return &oauthError{Status: status, Code: code, Description: sprintf(format, args...)}
+}
+
+func writeOAuthError(w http.ResponseWriter, r *http.Request, e *oauthError) {
+	e.RequestID = RequestID(r.Context())
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	if e.retryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(retrySeconds(e.retryAfter)))
+	}
+	if e.Status == http.StatusUnauthorized {
+		if e.basic {
+			h.Set("WWW-Authenticate", `Basic realm="callvault"`)
+		} else {
+			h.Set("WWW-Authenticate", `Bearer realm="callvault"`)
+		}
+	}
+	w.WriteHeader(e.Status)
+	_ = json.NewEncoder(w).Encode(e)
+}
+
+// tokenResponse is the RFC 6749 §5.1 success body. Tenant is callvault's
+// addition: the tenant the token is valid for.
+type tokenResponse struct {
+	AccessToken           string `json:"access_token"`
+	TokenType             string `json:"token_type"`
+	ExpiresIn             int64  `json:"expires_in"`
+	RefreshToken          string `json:"refresh_token,omitempty"`
+	RefreshTokenExpiresIn int64  `json:"refresh_token_expires_in,omitempty"`
+	Scope                 string `json:"scope"`
+	Tenant                string `json:"tenant"`
+}
+
+// client is an authenticated (or identified, for public clients) app.
+type client struct {
+	app   *callvault.App
+	basic bool
+}
+
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// authenticateClient identifies the app of a token endpoint request by
+// HTTP Basic or client_id/client_secret form fields, comparing secret
+// hashes in constant time. Repeated failures are rate-limited per client id
+// and per address.
+func (s *Server) authenticateClient(r *http.Request) (*client, *oauthError) {
+	id, secret, basic := r.BasicAuth()
+	if !basic {
+		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	}
+	addr := clientAddr(r)
+	for _, k := range []string{"addr:" + addr, "client:" + id} {
+		if blocked, wait := s.limiter.blocked(k); blocked {
+			e := oerr(http.StatusTooManyRequests, "too_many_requests",
+				"too many failed token requests from this client or address; retry after %d seconds", retrySeconds(wait))
+			e.retryAfter = wait
+			return nil, e
+		}
+	}
+	failed := func(format string, args ...any) (*client, *oauthError) {
+		s.limiter.fail("addr:" + addr)
+		if id != "" {
+			s.limiter.fail("client:" + id)
+		}
+		e := oerr(http.StatusUnauthorized, "invalid_client", format, args...)
+		e.basic = basic
+		return nil, e
+	}
+	if id == "" {
+		return failed("client authentication is required: send HTTP Basic client_id:client_secret, or client_id in the form")
+	}
+	app, err := s.store.AppByID(r.Context(), id)
+	if err != nil {
+		if !callvault.IsNotFound(err) {
+			return nil, oerr(http.StatusServiceUnavailable, "temporarily_unavailable", "the store is unavailable; retry later")
+		}
+		credential.Equal(credential.Hash(secret), credential.Hash("")) // same work as a known client
+		return failed("unknown client or wrong client secret")
+	}
+	if app.SecretHash == "" {
+		if secret != "" {
+			return failed("unknown client or wrong client secret")
+		}
+		return &client{app: app, basic: basic}, nil
+	}
+	if !credential.Equal(credential.Hash(secret), app.SecretHash) {
+		return failed("unknown client or wrong client secret")
+	}
+	return &client{app: app, basic: basic}, nil
+}
+
+// handleToken is POST /oauth/token.
+func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, _ *Call) error {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		writeOAuthError(w, r, oerr(400, "invalid_request", "the body must be application/x-www-form-urlencoded of at most 65536 bytes"))
+		return nil
+	}
+	cl, oe := s.authenticateClient(r)
+	if oe != nil {
+		if oe.Code == "invalid_client" {
+			s.auditTokenRefusal(r, nil, "", oe)
+		}
+		writeOAuthError(w, r, oe)
+		return nil
+	}
+	resp, oe := s.grant(r, cl)
+	if oe != nil {
+		s.limiter.fail("addr:" + clientAddr(r))
+		s.limiter.fail("client:" + cl.app.ID)
+		s.auditTokenRefusal(r, cl.app, r.PostForm.Get("grant_type"), oe)
+		writeOAuthError(w, r, oe)
+		return nil
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+func (s *Server) grant(r *http.Request, cl *client) (*tokenResponse, *oauthError) {
+	ctx := r.Context()
+	gt := r.PostForm.Get("grant_type")
+	if gt == "" {
+		return nil, oerr(400, "invalid_request", "grant_type is required")
+	}
+	if !slices.Contains(callvault.GrantTypes, gt) {
+		return nil, oerr(400, "unsupported_grant_type", "grant_type %q is not supported; use one of %s", gt, strings.Join(callvault.GrantTypes, ", "))
+	}
+	if !slices.Contains(cl.app.Grants, gt) {
+		return nil, oerr(400, "unauthorized_client", "app %q may not use grant_type %q; its allowed grants are [%s] (a tenant admin of %q can change them)",
+			cl.app.Name, gt, strings.Join(cl.app.Grants, " "), cl.app.TenantID)
+	}
+	switch gt {
+	case callvault.GrantClientCredentials:
+		if cl.app.SecretHash == "" {
+			return nil, oerr(400, "unauthorized_client", "a public client (no secret) cannot use client_credentials")
+		}
+		tenant, scopes, oe := s.tokenTarget(ctx, cl.app, r.PostForm.Get("tenant"), r.PostForm.Get("scope"))
+		if oe != nil {
+			return nil, oe
+		}
+		return s.issue(ctx, r, cl.app, tenant, "", scopes, gt, "", false)
+	case callvault.GrantPassword:
+		user, pw := r.PostForm.Get("username"), r.PostForm.Get("password")
+		if user == "" || pw == "" {
+			return nil, oerr(400, "invalid_request", "username and password are required for grant_type=password")
+		}
+		tenant, scopes, oe := s.tokenTarget(ctx, cl.app, r.PostForm.Get("tenant"), r.PostForm.Get("scope"))
+		if oe != nil {
+			return nil, oe
+		}
+		u, err := s.store.UserByLogin(ctx, tenant, user)
+		if err != nil {
+			credential.VerifyDummy(pw)
+			return nil, oerr(400, "invalid_grant", "invalid resource owner credentials")
+		}
+		ok, _ := credential.VerifyPassword(u.PasswordHash, pw)
+		if !ok {
+			return nil, oerr(400, "invalid_grant", "invalid resource owner credentials")
+		}
+		if u.Status != callvault.UserActive {
+			return nil, oerr(400, "invalid_grant", "user %q is %s; a tenant admin can reactivate it", u.Login, u.Status)
+		}
+		return s.issue(ctx, r, cl.app, tenant, u.ID, scopes, gt, "", true)
+	case callvault.GrantJWTBearer:
+		return s.grantJWT(r, cl)
+	case callvault.GrantRefreshToken:
+		return s.grantRefresh(r, cl)
+	}
+	return nil, oerr(400, "unsupported_grant_type", "grant_type %q needs the authorization endpoint, which this server does not offer on the native API", gt)
+}
+
+// tokenTarget resolves the tenant a token is requested for (the app's home
+// unless named) and the scopes it gets: the requested ones (all the app may
+// have when none are named), each of which the app, and a consent for a
+// foreign tenant, must hold now.
+func (s *Server) tokenTarget(ctx context.Context, app *callvault.App, tenant, scope string) (string, []callvault.Permission, *oauthError) {
+	if tenant == "" {
+		tenant = app.TenantID
+	}
+	allowed := app.Scopes
+	if tenant != app.TenantID {
+		c, err := s.store.Consent(ctx, tenant, app.ID)
+		if err != nil || !c.Active() {
+			return "", nil, oerr(400, "invalid_grant",
+				"tenant %q has not admitted app %q (no active consent); an admin of that tenant can admit it at POST /v1/tenants/%s/consents", tenant, app.Name, tenant)
+		}
+		allowed = intersect(allowed, c.Scopes)
+	}
+	if scope == "" {
+		return tenant, allowed, nil
+	}
+	req, bad := callvault.ParseScope(scope)
+	if bad != "" {
+		return "", nil, oerr(400, "invalid_scope", "unknown scope %q; scopes are callvault permissions such as calls.read", bad)
+	}
+	for _, p := range req {
+		if !slices.Contains(allowed, p) {
+			if !slices.Contains(app.Scopes, p) {
+				return "", nil, oerr(400, "invalid_scope", "app %q does not hold scope %q; a tenant admin of %q can add it to the app", app.Name, p, app.TenantID)
+			}
+			return "", nil, oerr(400, "invalid_scope", "tenant %q's consent for app %q does not include scope %q", tenant, app.Name, p)
+		}
+	}
+	return tenant, req, nil
+}
+
+func intersect(a, b []callvault.Permission) []callvault.Permission {
+	var out []callvault.Permission
+	for _, p := range a {
+		if slices.Contains(b, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (s *Server) grantJWT(r *http.Request, cl *client) (*tokenResponse, *oauthError) {
+	ctx := r.Context()
+	assertion := r.PostForm.Get("assertion")
+	if assertion == "" {
+		return nil, oerr(400, "invalid_request", "assertion (the user JWT credential) is required for the jwt-bearer grant")
+	}
+	claims, err := credential.ParseJWT(s.cfg.JWTKey.Public().(ed25519.PublicKey), assertion, s.now())
+	if err != nil {
+		return nil, oerr(400, "invalid_grant", "the JWT assertion is invalid: %v", trimJWTErr(err))
+	}
+	cred, err := s.store.JWTCredential(ctx, claims.Tenant, claims.ID)
+	if err != nil || cred.UserID != claims.Subject {
+		return nil, oerr(400, "invalid_grant", "the JWT credential is not known")
+	}
+	if !cred.RevokedAt.IsZero() {
+		return nil, oerr(400, "invalid_grant", "the JWT credential %q was revoked at %s; ask a tenant admin for a new one", cred.ID, cred.RevokedAt.UTC().Format(time.RFC3339))
+	}
+	if cred.AppID != "" && cred.AppID != cl.app.ID {
+		return nil, oerr(400, "invalid_grant", "the JWT credential %q may only be used by app %q", cred.ID, cred.AppID)
+	}
+	tenant, scopes, oe := s.tokenTarget(ctx, cl.app, claims.Tenant, r.PostForm.Get("scope"))
+	if oe != nil {
+		return nil, oe
+	}
+	u, err := s.store.User(ctx, tenant, cred.UserID)
+	if err != nil {
+		return nil, oerr(400, "invalid_grant", "the JWT credential's user no longer exists")
+	}
+	if u.Status != callvault.UserActive {
+		return nil, oerr(400, "invalid_grant", "user %q is %s; a tenant admin can reactivate it", u.Login, u.Status)
+	}
+	return s.issue(ctx, r, cl.app, tenant, u.ID, scopes, callvault.GrantJWTBearer, "", true)
+}
+
+func trimJWTErr(err error) string {
+	return strings.TrimPrefix(err.Error(), "jwt: ")
+}
+
+func (s *Server) grantRefresh(r *http.Request, cl *client) (*tokenResponse, *oauthError) {
+	ctx := r.Context()
+	rt := r.PostForm.Get("refresh_token")
+	if credential.Check(credential.PrefixRefreshToken, rt) != nil {
+		return nil, oerr(400, "invalid_grant", "the refresh token is malformed")
+	}
+	old, err := s.store.Token(ctx, credential.Hash(rt))
+	if err != nil || old.Kind != callvault.TokenRefresh || old.AppID != cl.app.ID {
+		return nil, oerr(400, "invalid_grant", "the refresh token is not known for this client")
+	}
+	now := s.now()
+	if !old.RevokedAt.IsZero() {
+		// Reuse of a rotated (or revoked) refresh token: someone else may
+		// hold it. Revoke the whole family.
+		_ = s.store.Update(ctx, func(tx callvault.Tx) error {
+			return tx.RevokeTokenFamily(old.TenantID, old.FamilyID, now)
+		})
+		return nil, oerr(400, "invalid_grant", "the refresh token was already used or revoked; every token of its family is now revoked, sign in again")
+	}
+	if !now.Before(old.ExpiresAt) {
+		return nil, oerr(400, "invalid_grant", "the refresh token expired at %s; sign in again", old.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	// Scopes never widen on refresh: the old grant's scopes, narrowed to
+	// what the app (and consent) hold now, or to the requested subset.
+	_, allowed, oe := s.tokenTarget(ctx, cl.app, old.TenantID, "")
+	if oe != nil {
+		return nil, oe
+	}
+	scopes := intersect(old.Scopes, allowed)
+	if req := r.PostForm.Get("scope"); req != "" {
+		want, bad := callvault.ParseScope(req)
+		if bad != "" {
+			return nil, oerr(400, "invalid_scope", "unknown scope %q", bad)
+		}
+		for _, p := range want {
+			if !slices.Contains(scopes, p) {
+				return nil, oerr(400, "invalid_scope", "scope %q was not granted to this refresh token; tokens never gain scopes, sign in again", p)
+			}
+		}
+		scopes = want
+	}
+	if old.UserID != "" {
+		u, err := s.store.User(ctx, old.TenantID, old.UserID)
+		if err != nil || u.Status != callvault.UserActive {
+			return nil, oerr(400, "invalid_grant", "the token's user no longer exists or is disabled")
+		}
+	}
+	return s.issue(ctx, r, cl.app, old.TenantID, old.UserID, scopes, old.Grant, old.Hash, true)
+}
+
+// issue creates an access token (and a refresh token when withRefresh) and
+// audits the issuance in the same transaction. rotated, when set, is the
+// hash of the refresh token being exchanged: it is revoked atomically.
+func (s *Server) issue(ctx context.Context, r *http.Request, app *callvault.App, tenant, userID string,
+	scopes []callvault.Permission, grant, rotated string, withRefresh bool) (*tokenResponse, *oauthError) {
+	now := s.now().UTC().Truncate(time.Microsecond)
+	at := credential.New(credential.PrefixAccessToken)
+	resp := &tokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: int64(s.cfg.AccessTTL / time.Second),
+		Scope: callvault.ScopeString(scopes), Tenant: tenant}
+	family := callvault.NewID("tfm")
+	err := s.store.Update(ctx, func(tx callvault.Tx) error {
+		if rotated != "" {
+			old, err := tx.Token(ctx, rotated)
+			if err != nil {
+				return err
+			}
+			if !old.RevokedAt.IsZero() {
+				return callvault.Errorf(callvault.EConflict, "refresh token already used")
+			}
+			family = old.FamilyID
+			if err := tx.RevokeToken(rotated, now); err != nil {
+				return err
+			}
+		}
+		if err := tx.CreateToken(&callvault.Token{Hash: credential.Hash(at), TenantID: tenant, Kind: callvault.TokenAccess,
+			AppID: app.ID, UserID: userID, Scopes: scopes, Grant: grant, FamilyID: family,
+			IssuedAt: now, ExpiresAt: now.Add(s.cfg.AccessTTL)}); err != nil {
+			return err
+		}
+		if withRefresh {
+			rt := credential.New(credential.PrefixRefreshToken)
+			if err := tx.CreateToken(&callvault.Token{Hash: credential.Hash(rt), TenantID: tenant, Kind: callvault.TokenRefresh,
+				AppID: app.ID, UserID: userID, Scopes: scopes, Grant: grant, FamilyID: family,
+				IssuedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL)}); err != nil {
+				return err
+			}
+			resp.RefreshToken = rt
+			resp.RefreshTokenExpiresIn = int64(s.cfg.RefreshTTL / time.Second)
+		}
+		actor := userID
+		if actor == "" {
+			actor = app.ID
+		}
+		principal := "app:" + app.ID
+		if userID != "" {
+			principal = "user:" + userID + " via app:" + app.ID
+		}
+		details, _ := json.Marshal(map[string]any{"new": map[string]any{
+			"grant": grant, "scope": resp.Scope, "expiresAt": now.Add(s.cfg.AccessTTL), "refresh": withRefresh, "rotated": rotated != ""}})
+		return tx.AppendAudit(&callvault.AuditRecord{TenantID: tenant, Service: callvault.AuditAuth, EventType: callvault.EventIssue,
+			EntityType: "token", EntityKey: family, DisplayName: app.Name, Timestamp: now, AuditUserID: actor,
+			RequestID: RequestID(ctx), Principal: principal, Outcome: callvault.OutcomeSuccess, Details: string(details)})
+	})
+	if err != nil {
+		if callvault.IsConflict(err) {
+			return nil, oerr(400, "invalid_grant", "the refresh token was already used")
+		}
+		s.log.Error("issue token", "requestId", RequestID(ctx), "err", err)
+		return nil, oerr(503, "temporarily_unavailable", "the token could not be stored; retry later")
+	}
+	return resp, nil
+}
+
+// auditTokenRefusal records a refused token request in the app's home
+// tenant. Requests from unknown clients have no tenant and are only logged.
+func (s *Server) auditTokenRefusal(r *http.Request, app *callvault.App, grant string, oe *oauthError) {
+	ctx := r.Context()
+	if app == nil {
+		id, _, ok := r.BasicAuth()
+		if !ok {
+			id = r.PostForm.Get("client_id")
+		}
+		if a, err := s.store.AppByID(ctx, id); err == nil {
+			app = a
+		}
+	}
+	if app == nil {
+		s.log.Info("token refused", "requestId", RequestID(ctx), "error", oe.Code, "addr", clientAddr(r))
+		return
+	}
+	details, _ := json.Marshal(map[string]any{"new": map[string]any{"grant": grant, "error": oe.Code, "description": oe.Description,
+		"username": r.PostForm.Get("username"), "tenant": r.PostForm.Get("tenant"), "address": clientAddr(r)}})
+	err := s.audit.Append(ctx, &callvault.AuditRecord{TenantID: app.TenantID, Service: callvault.AuditAuth, EventType: callvault.EventRefuse,
+		EntityType: "token", EntityKey: app.ID, DisplayName: app.Name, Timestamp: s.now(), AuditUserID: app.ID,
+		RequestID: RequestID(ctx), Principal: "app:" + app.ID, Outcome: callvault.OutcomeDenied, Details: string(details)})
+	if err != nil {
+		s.log.Error("audit token refusal", "requestId", RequestID(ctx), "err", err)
+	}
+}
+
+// handleRevoke is POST /oauth/revoke (RFC 7009): the client revokes one of
+// its tokens; a refresh token takes its whole family with it. Unknown
+// tokens are answered 200 as the RFC requires.
+func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request, _ *Call) error {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		writeOAuthError(w, r, oerr(400, "invalid_request", "the body must be application/x-www-form-urlencoded"))
+		return nil
+	}
+	cl, oe := s.authenticateClient(r)
+	if oe != nil {
+		writeOAuthError(w, r, oe)
+		return nil
+	}
+	tok := r.PostForm.Get("token")
+	if tok == "" {
+		writeOAuthError(w, r, oerr(400, "invalid_request", "token is required"))
+		return nil
+	}
+	ctx := r.Context()
+	t, err := s.store.Token(ctx, credential.Hash(tok))
+	if err == nil && t.AppID == cl.app.ID && t.RevokedAt.IsZero() {
+		now := s.now()
+		err = s.store.Update(ctx, func(tx callvault.Tx) error {
+			if t.Kind == callvault.TokenRefresh {
+				if err := tx.RevokeTokenFamily(t.TenantID, t.FamilyID, now); err != nil {
+					return err
+				}
+			} else if err := tx.RevokeToken(t.Hash, now); err != nil {
+				return err
+			}
+			return tx.AppendAudit(&callvault.AuditRecord{TenantID: t.TenantID, Service: callvault.AuditAuth, EventType: callvault.EventRevoke,
+				EntityType: "token", EntityKey: t.FamilyID, DisplayName: cl.app.Name, Timestamp: now, AuditUserID: cl.app.ID,
+				RequestID: RequestID(ctx), Principal: "app:" + cl.app.ID, Outcome: callvault.OutcomeSuccess})
+		})
+		if err != nil {
+			return err
+		}
+	} else if err != nil && !callvault.IsNotFound(err) {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// handleIntrospect is POST /oauth/introspect (RFC 7662). A client may
+// introspect only tokens issued to it; any other token is reported inactive.
+func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request, _ *Call) error {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		writeOAuthError(w, r, oerr(400, "invalid_request", "the body must be application/x-www-form-urlencoded"))
+		return nil
+	}
+	cl, oe := s.authenticateClient(r)
+	if oe != nil {
+		writeOAuthError(w, r, oe)
+		return nil
+	}
+	tok := r.PostForm.Get("token")
+	if tok == "" {
+		writeOAuthError(w, r, oerr(400, "invalid_request", "token is required"))
+		return nil
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	t, err := s.store.Token(r.Context(), credential.Hash(tok))
+	if err != nil && !callvault.IsNotFound(err) {
+		return err
+	}
+	now := s.now()
+	if err != nil || t.AppID != cl.app.ID || !t.RevokedAt.IsZero() || !now.Before(t.ExpiresAt) {
+		writeJSON(w, http.StatusOK, map[string]any{"active": false})
+		return nil
+	}
+	out := map[string]any{
+		"active": true, "scope": callvault.ScopeString(t.Scopes), "client_id": t.AppID,
+		"token_type": map[string]string{callvault.TokenAccess: "access_token", callvault.TokenRefresh: "refresh_token"}[t.Kind],
+		"exp":        t.ExpiresAt.Unix(), "iat": t.IssuedAt.Unix(), "iss": s.cfg.BaseURL, "tenant": t.TenantID,
+	}
+	if t.UserID != "" {
+		out["sub"] = t.UserID
+		if u, err := s.store.User(r.Context(), t.TenantID, t.UserID); err == nil {
+			out["username"] = u.Login
+		}
+	} else {
+		out["sub"] = t.AppID
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
