@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/callvault/callvault/internal/audit"
+	"github.com/callvault/callvault/internal/demo"
+	cvhttp "github.com/callvault/callvault/internal/http"
+)
+
+// shutdownGrace is how long in-flight requests get to finish on shutdown.
+const shutdownGrace = 30 * time.Second
+
+// serve runs the server until ctx is done, then shuts down gracefully:
+// in-flight requests finish, pending audit writes are flushed and a signed
+// checkpoint is written for every tenant appended to. With seed, it first
+// seeds a demo installation in a fresh data directory (unless --data names
+// one) and prints how to use it.
+func (e *env) serve(ctx context.Context, args []string, seed bool) error {
+	name := "serve"
+	if seed {
+		name = "demo"
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	var c config
+	e.flags(fs, &c, true)
+	if err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if seed && !flagSet(fs, "data") && e.getenv("CALLVAULT_DATA") == "" {
+		dir, err := os.MkdirTemp("", "callvault-demo-")
+		if err != nil {
+			return err
+		}
+		c.data = dir
+	}
+	log, err := newLogger(e.stderr, c.logFormat)
+	if err != nil {
+		return err
+	}
+	d, err := openData(ctx, c.data)
+	if err != nil {
+		return err
+	}
+	defer d.store.Close()
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	base := strings.TrimRight(c.baseURL, "/")
+	if base == "" {
+		base = "http://" + ln.Addr().String()
+	}
+	writer := audit.NewWriter(d.store, d.auditKey, nil, log)
+	srv := cvhttp.New(cvhttp.Config{
+		Store: d.store, Audit: writer, Logger: log, BaseURL: base, Region: c.region,
+		JWTKey: d.jwtKey, CursorKey: d.cursorKey, AuditReads: c.auditReads,
+		AccessTTL: c.accessTTL, RefreshTTL: c.refreshTTL,
+	})
+	if seed {
+		if err := e.seedDemo(ctx, d, base); err != nil {
+			ln.Close()
+			writer.Close()
+			return err
+		}
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	fmt.Fprintf(e.stdout, "callvault %s listening on %s (data %s)\n", name, base, c.data)
+	log.Info("listening", "addr", ln.Addr().String(), "baseURL", base, "data", c.data, "region", c.region)
+
+	select {
+	case err := <-errc:
+		writer.Close()
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	serr := hs.Shutdown(sctx)
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		serr = errors.Join(serr, err)
+	}
+	if err := writer.Close(); err != nil {
+		serr = errors.Join(serr, fmt.Errorf("flushing audit: %w", err))
+	}
+	fmt.Fprintln(e.stdout, "callvault stopped")
+	return serr
+}
+
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == name {
+			set = true
+		}
+	})
+	return set
+}
+
+// seedDemo seeds a demo installation unless the data directory has one, and
+// prints the credentials and a curl walkthrough.
+func (e *env) seedDemo(ctx context.Context, d *data, base string) error {
+	seeded, err := demo.Seeded(ctx, d.store)
+	if err != nil {
+		return err
+	}
+	if seeded {
+		fmt.Fprintf(e.stdout, "The data directory %s already holds the demo; its secrets were printed when it was seeded.\n", d.dir)
+		return nil
+	}
+	cr, err := demo.Seed(ctx, d.store, d.jwtKey, base, time.Now())
+	if err != nil {
+		return fmt.Errorf("seeding the demo: %w", err)
+	}
+	fmt.Fprintf(e.stdout, `
+callvault demo — seeded %s
+  tenants:  acme (region us), globex (region eu, admits app "Acme Sync" for audit.read), operator
+  users:    acme admin  %s / %s     acme agent  %s / %s     operator  %s / %s
+  app:      "Acme Sync"        client_id %s  client_secret %s
+  app:      "Call Log Viewer"  client_id %s  client_secret %s  (scope calls.read only)
+  api key:  %s   (maria's, scopes audit.read admin.read)
+  JWT:      sam's user JWT credential for the jwt-bearer grant:
+            %s
+These secrets are shown once; only their hashes are stored.
+
+Try:
+  # a token for maria through Acme Sync, then who am I
+  TOKEN=$(curl -s -u %s:%s -d grant_type=password -d username=%s -d password=%s %s/oauth/token | sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p')
+  curl -s -H "Authorization: Bearer $TOKEN" %s/v1/me
+
+  # a denial that explains itself: the viewer app does not hold admin.read
+  VIEW=$(curl -s -u %s:%s -d grant_type=password -d username=%s -d password=%s %s/oauth/token | sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p')
+  curl -s -i -H "Authorization: Bearer $VIEW" %s/v1/tenants/acme/users
+
+  # find that denial by its request id (X-Request-Id of the response above)
+  curl -s -H "X-API-Key: %s" "%s/v1/tenants/acme/audit?requestId=REQUEST_ID"
+
+  # verify the audit chain offline (after stopping the server)
+  go run ./cmd/callvault audit verify --data %s
+
+`, d.dir, cr.AdminLogin, cr.AdminPassword, cr.AgentLogin, cr.AgentPassword, cr.OperatorLogin, cr.OperatorPass,
+		cr.AppID, cr.AppSecret, cr.NarrowAppID, cr.NarrowAppSecret, cr.APIKey, cr.AgentJWT,
+		cr.AppID, cr.AppSecret, cr.AdminLogin, cr.AdminPassword, base, base,
+		cr.NarrowAppID, cr.NarrowAppSecret, cr.AdminLogin, cr.AdminPassword, base, base,
+		cr.APIKey, base, d.dir)
+	return nil
+}
