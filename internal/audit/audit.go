@@ -52,8 +52,6 @@ type Writer struct {
 	// checkpointed holds, per tenant, the Seq of the last checkpoint written
 	// by this writer (or found in the store).
 	checkpointed map[string]int64
-	// dirty holds tenants appended to since their last checkpoint.
-	dirty map[string]bool
 }
 
 // NewWriter starts a Writer over store that signs checkpoints with key.
@@ -69,7 +67,6 @@ func NewWriter(store callvault.Store, key ed25519.PrivateKey, now func() time.Ti
 		pending:      make(chan *request, 4096),
 		stopped:      make(chan struct{}),
 		checkpointed: map[string]int64{},
-		dirty:        map[string]bool{},
 	}
 	go w.loop()
 	return w
@@ -103,8 +100,8 @@ func (w *Writer) Append(ctx context.Context, recs ...*callvault.AuditRecord) err
 }
 
 // Close stops accepting records, writes everything pending, signs a
-// checkpoint for every tenant appended to since its last checkpoint, and
-// returns the first error of that final work.
+// checkpoint of every tenant's head not checkpointed yet, and returns the
+// first error of that final work.
 func (w *Writer) Close() error {
 	w.mu.Lock()
 	if w.closed {
@@ -116,7 +113,7 @@ func (w *Writer) Close() error {
 	close(w.pending)
 	w.mu.Unlock()
 	<-w.stopped
-	return w.checkpointDirty(context.Background())
+	return w.CheckpointAll(context.Background())
 }
 
 func (w *Writer) loop() {
@@ -159,9 +156,6 @@ func (w *Writer) write(batch []*request) error {
 		w.log.Error("audit append failed", "records", len(all), "err", err)
 		return fmt.Errorf("audit append: %w", err)
 	}
-	for _, r := range all {
-		w.dirty[r.TenantID] = true
-	}
 	return nil
 }
 
@@ -195,15 +189,18 @@ func (w *Writer) checkpointCrossed(tx callvault.Tx, recs []*callvault.AuditRecor
 	return nil
 }
 
-// checkpointDirty signs the current head of every tenant appended to since
-// the writer started, unless it is already checkpointed.
-func (w *Writer) checkpointDirty(ctx context.Context) error {
-	if len(w.dirty) == 0 {
-		return nil
+// CheckpointAll signs and stores a checkpoint of every tenant's chain head
+// that is not checkpointed yet. Close calls it; a server may call it
+// periodically, since changes written in their own transactions (admin
+// changes, token issuance) do not pass through the writer's batches.
+func (w *Writer) CheckpointAll(ctx context.Context) error {
+	tenants, err := w.store.Tenants(ctx)
+	if err != nil {
+		return err
 	}
 	return w.store.Update(ctx, func(tx callvault.Tx) error {
-		for tenant := range w.dirty {
-			if err := CheckpointHead(ctx, tx, w.key, tenant, w.now()); err != nil {
+		for _, t := range tenants {
+			if err := CheckpointHead(ctx, tx, w.key, t.ID, w.now()); err != nil {
 				return err
 			}
 		}

@@ -112,7 +112,11 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request) (*access.Pri
 			return nil, &AuthError{Reason: "the Authorization header must use the Bearer scheme",
 				Hint: "send Authorization: Bearer <access token from POST /oauth/token>, or X-API-Key: <key>"}
 		}
-		return s.principalFromToken(ctx, strings.TrimSpace(tok))
+		if tok = strings.TrimSpace(tok); tok == "" {
+			return nil, &AuthError{Reason: "the bearer token is empty",
+				Hint: "send Authorization: Bearer <access token from POST /oauth/token>"}
+		}
+		return s.principalFromToken(ctx, tok)
 	case key != "":
 		return s.principalFromAPIKey(ctx, strings.TrimSpace(key))
 	}
