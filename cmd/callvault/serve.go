@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -73,6 +74,7 @@ func (e *env) serve(ctx context.Context, args []string, seed bool) error {
 			return err
 		}
 	}
+	go checkpointEvery(ctx, writer, checkpointInterval, log)
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -97,6 +99,25 @@ func (e *env) serve(ctx context.Context, args []string, seed bool) error {
 	}
 	fmt.Fprintln(e.stdout, "callvault stopped")
 	return serr
+}
+
+// checkpointInterval is how often the server signs checkpoints of chain
+// heads that moved, besides the writer's own every-256-records checkpoints.
+const checkpointInterval = 5 * time.Minute
+
+func checkpointEvery(ctx context.Context, w *audit.Writer, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := w.CheckpointAll(ctx); err != nil && ctx.Err() == nil {
+				log.Error("periodic audit checkpoint", "err", err)
+			}
+		}
+	}
 }
 
 func flagSet(fs *flag.FlagSet, name string) bool {
