@@ -1,0 +1,132 @@
+package sqlite
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// migration is one embedded schema change, named NNNN_what.sql.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations returns the embedded migrations in ascending version order.
+func migrations() ([]migration, error) {
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list migrations: %w", err)
+	}
+	var ms []migration
+	for _, n := range names {
+		base := path.Base(n)
+		num, _, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("sqlite: migration %s: name must be NNNN_what.sql", base)
+		}
+		b, err := migrationFS.ReadFile(n)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: read migration %s: %w", base, err)
+		}
+		ms = append(ms, migration{version: v, name: strings.TrimSuffix(base, ".sql"), sql: string(b)})
+	}
+	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("sqlite: migrations %s and %s have the same version", ms[i-1].name, ms[i].name)
+		}
+	}
+	return ms, nil
+}
+
+// LatestSchemaVersion returns the version of the newest embedded migration:
+// the schema version Open brings a database to.
+func LatestSchemaVersion() int {
+	ms, err := migrations()
+	if err != nil || len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].version
+}
+
+// Migrate applies every embedded migration the database has not seen, each
+// in its own transaction together with its row in schema_migrations. It is
+// idempotent, and safe against another process migrating the same file (the
+// writer's BEGIN IMMEDIATE serializes them). It fails when the database has
+// a schema newer than this binary knows.
+func (db *DB) Migrate(ctx context.Context) error {
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER NOT NULL PRIMARY KEY,
+		name       TEXT    NOT NULL,
+		applied_at INTEGER NOT NULL
+	) STRICT`); err != nil {
+		return dbError("create schema_migrations", err)
+	}
+	current, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if latest := LatestSchemaVersion(); current > latest {
+		return fmt.Errorf("sqlite: %s has schema version %d, newer than this binary's %d", db.path, current, latest)
+	}
+	for _, m := range ms {
+		if err := db.apply(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// apply runs one migration unless it is already recorded.
+func (db *DB) apply(ctx context.Context, m migration) error {
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return dbError("begin migration "+m.name, err)
+	}
+	defer sqlTx.Rollback() //nolint:errcheck // a no-op after Commit
+	var n int
+	if err := sqlTx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
+		return dbError("migration "+m.name, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := sqlTx.ExecContext(ctx, m.sql); err != nil {
+		return dbError("migration "+m.name, err)
+	}
+	now := db.now()
+	if _, err := sqlTx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+		m.version, m.name, now.UnixMicro()); err != nil {
+		return dbError("record migration "+m.name, err)
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return dbError("commit migration "+m.name, err)
+	}
+	return nil
+}
+
+// SchemaVersion returns the highest migration version applied to the
+// database, 0 for an empty database.
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := db.write.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v)
+	if err != nil {
+		return 0, dbError("read schema version", err)
+	}
+	return v, nil
+}
