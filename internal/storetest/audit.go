@@ -154,7 +154,7 @@ func filterRecs(tenant string) []*callvault.AuditRecord {
 		mk(1, callvault.AuditPlatform, callvault.EventCreate, "RingGroup", "usr_1", "user:usr_1", "req-1", "Alice Admin"),
 		mk(2, callvault.AuditData, callvault.EventView, "CallRecord", "usr_2", "user:usr_2 via app:app_1", "req-2", "Bob Viewer"),
 		mk(3, callvault.AuditAuth, callvault.EventIssue, "Token", "usr_1", "user:usr_1 via app:app_1", "req-2", "alice token"),
-		mk(4, callvault.AuditAccess, callvault.EventDeny, "Recording", "usr_3", "user:usr_3", "req-3", "Carol_50%"),
+		mk(4, callvault.AuditAccess, callvault.EventDeny, "Recording", "usr_12", "user:usr_12", "req-3", "Carol_50%"),
 		mk(5, callvault.AuditPlatform, callvault.EventUpdate, "ringgroup", "usr_2", "user:usr_2", "req-4", "Team Alice"),
 		mk(6, callvault.AuditPlatform, callvault.EventDelete, "User", "usr_1", "user:usr_1", "req-5", "ALICE"),
 	}
@@ -191,7 +191,9 @@ func testAuditFilters(t *testing.T, s callvault.Store) {
 		{"entity type unknown", callvault.AuditFilter{EntityTypes: []string{"Ring"}}, nil},
 		{"audit user", callvault.AuditFilter{AuditUserID: "usr_1"}, []int64{1, 3, 6}},
 		{"principal", callvault.AuditFilter{Principal: "user:usr_2 via app:app_1"}, []int64{2}},
+		{"principal is exact", callvault.AuditFilter{Principal: "user:usr_1"}, []int64{1, 6}},
 		{"request id", callvault.AuditFilter{RequestID: "req-2"}, []int64{2, 3}},
+		{"request id is exact", callvault.AuditFilter{RequestID: "req-"}, nil},
 		{"display name exact any case", callvault.AuditFilter{DisplayName: "alice"}, []int64{6}},
 		{"display name exact full", callvault.AuditFilter{DisplayName: "bob viewer"}, []int64{2}},
 		{"display name starts with", callvault.AuditFilter{DisplayName: "alice*"}, []int64{1, 3, 6}},
@@ -346,7 +348,7 @@ func testCheckpoints(t *testing.T, s callvault.Store) {
 		t.Errorf("Checkpoints of a new tenant: %d", len(cps))
 	}
 	c5 := &callvault.Checkpoint{TenantID: alpha, Seq: 5, Hash: "h5", CreatedAt: at(1), KeyID: "key1", Signature: "sig5"}
-	c2 := &callvault.Checkpoint{TenantID: alpha, Seq: 2, Hash: "h2", CreatedAt: at(2), KeyID: "key1", Signature: "sig2"}
+	c2 := &callvault.Checkpoint{TenantID: alpha, Seq: 2, Hash: "h2", CreatedAt: at(2), KeyID: "key2", Signature: "sig2"}
 	cb := &callvault.Checkpoint{TenantID: beta, Seq: 2, Hash: "hb", CreatedAt: at(3), KeyID: "key1", Signature: "sigb"}
 	MustUpdate(t, s, func(tx callvault.Tx) error {
 		for _, c := range []*callvault.Checkpoint{c5, c2, cb} {

@@ -290,7 +290,11 @@ func testDeleteTenant(t *testing.T, s callvault.Store) {
 	// Cross-tenant links: beta admits alpha's app (and holds a token of it),
 	// alpha admits beta's app.
 	crossTok := newToken(beta, "tok-cross", "app_"+alpha, "fam_x")
+	alphaTokOfBetaApp := newToken(alpha, "tok-cross-2", "app_"+beta, "fam_y")
 	MustUpdate(t, s, func(tx callvault.Tx) error {
+		if err := tx.CreateToken(alphaTokOfBetaApp); err != nil {
+			return err
+		}
 		if err := tx.PutConsent(newConsent(beta, "app_"+alpha, alpha)); err != nil {
 			return err
 		}
@@ -321,6 +325,7 @@ func testDeleteTenant(t *testing.T, s callvault.Store) {
 	_, gone["Consent alpha"] = s.Consent(ctx, alpha, "app_"+beta)
 	_, gone["Consent beta for alpha's app"] = s.Consent(ctx, beta, "app_"+alpha)
 	_, gone["token in beta of alpha's app"] = s.Token(ctx, crossTok.Hash)
+	_, gone["token in alpha of beta's app"] = s.Token(ctx, alphaTokOfBetaApp.Hash)
 	for what, err := range gone {
 		wantCode(t, err, callvault.ENotFound, what+" after DeleteTenant")
 	}

@@ -439,34 +439,48 @@ func testAPIKeyByHash(t *testing.T, s callvault.Store) {
 func testTouchAPIKey(t *testing.T, s callvault.Store) {
 	ctx := context.Background()
 	seedTenants(t, s, alpha, beta)
-	a1, a2 := newAPIKey(alpha, "key_1"), newAPIKey(alpha, "key_2")
+	a1, a2, b1 := newAPIKey(alpha, "key_1"), newAPIKey(alpha, "key_2"), newAPIKey(beta, "key_1")
 	MustUpdate(t, s, func(tx callvault.Tx) error {
-		if err := tx.CreateAPIKey(a1); err != nil {
-			return err
+		for _, k := range []*callvault.APIKey{a1, a2, b1} {
+			if err := tx.CreateAPIKey(k); err != nil {
+				return err
+			}
 		}
-		return tx.CreateAPIKey(a2)
+		return nil
 	})
-	// Beta touching alpha's key is refused or ignored, never applied.
-	if err := s.TouchAPIKey(ctx, beta, a1.ID, at(900)); err != nil {
+	// Touches may be batched: wait for them to land.
+	waitFor := func(step string, want map[*callvault.APIKey]time.Time) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			done := true
+			var got []time.Time
+			for k, w := range want {
+				x, err := s.APIKey(ctx, k.TenantID, k.ID)
+				wantOK(t, err, step)
+				got = append(got, x.LastUsedAt)
+				done = done && x.LastUsedAt.Equal(w.Truncate(time.Microsecond))
+			}
+			if done {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: LastUsedAt %v, want %v", step, got, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	wantOK(t, s.TouchAPIKey(ctx, alpha, a1.ID, at(900)), "TouchAPIKey")
+	waitFor("first touch", map[*callvault.APIKey]time.Time{a1: at(900), a2: {}, b1: {}})
+
+	// Beta's touches reach only beta's key of the same id; touching alpha's
+	// other key as beta is refused or ignored.
+	wantOK(t, s.TouchAPIKey(ctx, beta, b1.ID, at(950)), "TouchAPIKey beta")
+	if err := s.TouchAPIKey(ctx, beta, a2.ID, at(950)); err != nil {
 		wantCode(t, err, callvault.ENotFound, "TouchAPIKey of alpha's key as beta")
 	}
 	wantOK(t, s.TouchAPIKey(ctx, alpha, a2.ID, at(901)), "TouchAPIKey")
-	wantOK(t, s.TouchAPIKey(ctx, alpha, a1.ID, at(902)), "TouchAPIKey")
-	// Touches may be batched: wait for them to land.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		k1, err1 := s.APIKey(ctx, alpha, a1.ID)
-		k2, err2 := s.APIKey(ctx, alpha, a2.ID)
-		wantOK(t, err1, "APIKey")
-		wantOK(t, err2, "APIKey")
-		if k1.LastUsedAt.Equal(at(902).Truncate(time.Microsecond)) && k2.LastUsedAt.Equal(at(901).Truncate(time.Microsecond)) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("LastUsedAt: got %v and %v, want %v and %v", k1.LastUsedAt, k2.LastUsedAt, at(902), at(901))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitFor("touches of both tenants", map[*callvault.APIKey]time.Time{a1: at(900), a2: at(901), b1: at(950)})
 }
 
 func testJWTCredentials(t *testing.T, s callvault.Store) {
