@@ -6,8 +6,13 @@
 //
 // Reads outside a transaction go to the reader pool and see the latest
 // committed state; reads inside Update go through the writer and see the
-// transaction's own writes. Update must not be called from inside another
-// Update's function: the single writer connection would wait for itself.
+// transaction's own writes. Update, TouchAPIKey and Close must not be called
+// from inside an Update function: the single writer connection would wait
+// for itself. Reads through the DB inside an Update function are fine (they
+// see the state before the transaction).
+//
+// The driver (github.com/mattn/go-sqlite3, cgo) is named in one place,
+// driverDSN in driver.go.
 package sqlite
 
 import (

@@ -103,10 +103,6 @@ func (t *tx) UpdateTenant(x *callvault.Tenant) error {
 		js(&x.AllowedClientRegions), tm(&x.UpdatedAt), x.ID)
 }
 
-// tenantTables lists the tables of tenant-scoped configuration and
-// credentials, children before parents.
-var tenantTables = []string{"tokens", "consents", "api_keys", "jwt_credentials", "apps", "users", "roles", "licenses", "sites"}
-
 // DeleteTenant deletes the tenant and every row it owns: sites, users,
 // roles, licenses, apps, consents, API keys, tokens and JWT credentials.
 // The tenant's apps are gone, so the consents other tenants gave them and
@@ -128,7 +124,9 @@ func (t *tx) DeleteTenant(id string) error {
 		`DELETE FROM tokens WHERE app_id IN (SELECT id FROM apps WHERE tenant_id = ?)`,
 		`DELETE FROM consents WHERE app_id IN (SELECT id FROM apps WHERE tenant_id = ?)`,
 	}
-	for _, table := range tenantTables {
+	// Every table of tenant-scoped configuration and credentials. A table
+	// missing here makes the final delete fail on its foreign key.
+	for _, table := range []string{"tokens", "consents", "api_keys", "jwt_credentials", "apps", "users", "roles", "licenses", "sites"} {
 		stmts = append(stmts, `DELETE FROM `+table+` WHERE tenant_id = ?`)
 	}
 	stmts = append(stmts, `DELETE FROM tenants WHERE tenant_id = ?`)
