@@ -114,7 +114,9 @@ type kind[T any] struct {
 	create func(callvault.Tx, *T) error
 	update func(callvault.Tx, *T) error
 	remove func(callvault.Tx, string, string) error // nil: DELETE has its own handler
-	touch  func(*T, time.Time)                      // sets UpdatedAt
+	touch  func(*T, time.Time)                      // sets UpdatedAt; nil: it has none
+	// revoked points at a credential's RevokedAt; nil: not a credential.
+	revoked func(*T) *time.Time
 
 	// secrets names the secret attributes (never marshalled) that differ
 	// between old and new, so the audit details can say "(changed)".
@@ -248,7 +250,9 @@ func updateIn[T any](s *Server, ctx context.Context, tx callvault.Tx, add func(*
 	if rec == nil {
 		return old, nil
 	}
-	k.touch(&v, s.stamp())
+	if k.touch != nil {
+		k.touch(&v, s.stamp())
+	}
 	if err := k.update(tx, &v); err != nil {
 		return nil, err
 	}

@@ -35,13 +35,14 @@ var appKind = &kind[callvault.App]{
 
 var consentKind = &kind[callvault.Consent]{
 	typ: "consent", param: "appId",
-	key:    func(v *callvault.Consent) string { return v.AppID },
-	name:   func(v *callvault.Consent) string { return v.AppID },
-	one:    callvault.Reader.Consent,
-	all:    callvault.Reader.Consents,
-	create: callvault.Tx.PutConsent,
-	update: callvault.Tx.PutConsent,
-	touch:  func(v *callvault.Consent, now time.Time) { v.UpdatedAt = now },
+	key:     func(v *callvault.Consent) string { return v.AppID },
+	name:    func(v *callvault.Consent) string { return v.AppID },
+	one:     callvault.Reader.Consent,
+	all:     callvault.Reader.Consents,
+	create:  callvault.Tx.PutConsent,
+	update:  callvault.Tx.PutConsent,
+	touch:   func(v *callvault.Consent, now time.Time) { v.UpdatedAt = now },
+	revoked: func(v *callvault.Consent) *time.Time { return &v.RevokedAt },
 }
 
 // defaultGrants are a confidential app's grants when none are named.
@@ -66,22 +67,12 @@ type appCreate struct {
 
 // check validates what needs no store.
 func (in *appPatch) check(tenant string) error {
-	checks := []func() error{
-		func() error { return optional(in.Name, func(v string) error { return checkName("name", v) }) },
-		func() error { return optional(in.Grants, checkGrants) },
-		func() error {
-			return optional(in.Scopes, func(ps []callvault.Permission) error { return checkPermissions("scopes", tenant, ps) })
-		},
-		func() error {
-			return optional(in.RedirectURIs, func(us []string) error { return checkRedirectURIs("redirectUris", us) })
-		},
-	}
-	for _, f := range checks {
-		if err := f(); err != nil {
-			return err
-		}
-	}
-	return nil
+	return firstErr(
+		optional(in.Name, func(v string) error { return checkName("name", v) }),
+		optional(in.Grants, checkGrants),
+		optional(in.Scopes, func(ps []callvault.Permission) error { return checkPermissions("scopes", tenant, ps) }),
+		optional(in.RedirectURIs, func(us []string) error { return checkRedirectURIs("redirectUris", us) }),
+	)
 }
 
 func checkGrants(gs []string) error {
@@ -371,7 +362,7 @@ func (s *Server) handleConsentRevoke(w http.ResponseWriter, r *http.Request, c *
 		if err != nil {
 			return err
 		}
-		_, rec, err := revokeObj(s, tx, c, consentKind, old, consentRevokedAt)
+		rec, err := revokeObj(s, tx, c, consentKind, old)
 		if err != nil {
 			return err
 		}

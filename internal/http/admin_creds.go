@@ -14,45 +14,56 @@ import (
 
 var apiKeyKind = &kind[callvault.APIKey]{
 	typ: "apiKey", param: "id",
-	key:    func(v *callvault.APIKey) string { return v.ID },
-	name:   func(v *callvault.APIKey) string { return v.Name },
-	one:    callvault.Reader.APIKey,
-	all:    callvault.Reader.APIKeys,
-	create: callvault.Tx.CreateAPIKey,
-	update: callvault.Tx.UpdateAPIKey,
+	key:     func(v *callvault.APIKey) string { return v.ID },
+	name:    func(v *callvault.APIKey) string { return v.Name },
+	one:     callvault.Reader.APIKey,
+	all:     callvault.Reader.APIKeys,
+	create:  callvault.Tx.CreateAPIKey,
+	update:  callvault.Tx.UpdateAPIKey,
+	revoked: func(v *callvault.APIKey) *time.Time { return &v.RevokedAt },
 }
 
 var jwtKind = &kind[callvault.JWTCredential]{
 	typ: "jwtCredential", param: "id",
-	key:    func(v *callvault.JWTCredential) string { return v.ID },
-	name:   func(v *callvault.JWTCredential) string { return v.Name },
-	one:    callvault.Reader.JWTCredential,
-	all:    callvault.Reader.JWTCredentials,
-	create: callvault.Tx.CreateJWTCredential,
-	update: callvault.Tx.UpdateJWTCredential,
+	key:     func(v *callvault.JWTCredential) string { return v.ID },
+	name:    func(v *callvault.JWTCredential) string { return v.Name },
+	one:     callvault.Reader.JWTCredential,
+	all:     callvault.Reader.JWTCredentials,
+	create:  callvault.Tx.CreateJWTCredential,
+	update:  callvault.Tx.UpdateJWTCredential,
+	revoked: func(v *callvault.JWTCredential) *time.Time { return &v.RevokedAt },
 }
 
-// revokeObj marks old revoked at now in the change set (revokedAt points
-// into an object at its RevokedAt) and returns the audit record of the
-// revocation; a second revocation is a 409.
-func revokeObj[T any](s *Server, tx callvault.Tx, c *Call, k *kind[T], old *T, revokedAt func(*T) *time.Time) (*T, *callvault.AuditRecord, error) {
-	if at := *revokedAt(old); !at.IsZero() {
-		return nil, nil, callvault.Errorf(callvault.EConflict, "%s %q was already revoked at %s", k.typ, k.key(old), at.UTC().Format(time.RFC3339))
+// revokeObj marks old revoked now in the change set and returns the audit
+// record of the revocation; a second revocation is a 409.
+func revokeObj[T any](s *Server, tx callvault.Tx, c *Call, k *kind[T], old *T) (*callvault.AuditRecord, error) {
+	if at := *k.revoked(old); !at.IsZero() {
+		return nil, callvault.Errorf(callvault.EConflict, "%s %q was already revoked at %s", k.typ, k.key(old), at.UTC().Format(time.RFC3339))
 	}
 	v := *old
 	now := s.stamp()
-	*revokedAt(&v) = now
+	*k.revoked(&v) = now
 	if k.touch != nil {
 		k.touch(&v, now)
 	}
 	if err := k.update(tx, &v); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return &v, changeRecord(s, c, callvault.EventRevoke, k, old, &v), nil
+	return changeRecord(s, c, callvault.EventRevoke, k, old, &v), nil
+}
+
+// revokeChild revokes v and adds its record to the change set (as a child
+// when the change set already has a record).
+func revokeChild[T any](s *Server, tx callvault.Tx, add func(*callvault.AuditRecord), c *Call, k *kind[T], v *T) error {
+	rec, err := revokeObj(s, tx, c, k, v)
+	if err == nil {
+		add(rec)
+	}
+	return err
 }
 
 // revokeHandler serves DELETE of a credential: it is revoked, not deleted.
-func revokeHandler[T any](s *Server, k *kind[T], revokedAt func(*T) *time.Time) handlerFunc {
+func revokeHandler[T any](s *Server, k *kind[T]) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, c *Call) error {
 		key, err := k.pathKey(r)
 		if err != nil {
@@ -64,12 +75,7 @@ func revokeHandler[T any](s *Server, k *kind[T], revokedAt func(*T) *time.Time) 
 			if err != nil {
 				return err
 			}
-			_, rec, err := revokeObj(s, tx, c, k, old, revokedAt)
-			if err != nil {
-				return err
-			}
-			add(rec)
-			return nil
+			return revokeChild(s, tx, add, c, k, old)
 		})
 		if err != nil {
 			return err
@@ -79,33 +85,30 @@ func revokeHandler[T any](s *Server, k *kind[T], revokedAt func(*T) *time.Time) 
 	}
 }
 
-func apiKeyRevokedAt(k *callvault.APIKey) *time.Time     { return &k.RevokedAt }
-func jwtRevokedAt(j *callvault.JWTCredential) *time.Time { return &j.RevokedAt }
-func consentRevokedAt(cs *callvault.Consent) *time.Time  { return &cs.RevokedAt }
 func (s *Server) handleAPIKeyRevoke(w http.ResponseWriter, r *http.Request, c *Call) error {
-	return revokeHandler(s, apiKeyKind, apiKeyRevokedAt)(w, r, c)
+	return revokeHandler(s, apiKeyKind)(w, r, c)
 }
 
 func (s *Server) handleJWTRevoke(w http.ResponseWriter, r *http.Request, c *Call) error {
-	return revokeHandler(s, jwtKind, jwtRevokedAt)(w, r, c)
+	return revokeHandler(s, jwtKind)(w, r, c)
 }
 
 // revokeCredentialsOf revokes, as child records of the change set, the
 // unrevoked API keys that speak for a subject (a user or an app) of the
 // call's tenant, and a user's JWT credentials.
-func (s *Server) revokeCredentialsOf(ctx context.Context, tx callvault.Tx, add func(*callvault.AuditRecord), c *Call, kind, id string) error {
+func (s *Server) revokeCredentialsOf(ctx context.Context, tx callvault.Tx, add func(*callvault.AuditRecord), c *Call, subjectKind, id string) error {
 	keys, err := tx.APIKeys(ctx, c.Tenant)
 	if err != nil {
 		return err
 	}
 	for _, k := range keys {
-		if k.SubjectKind == kind && k.SubjectID == id && k.RevokedAt.IsZero() {
-			if err := revokeChild(s, tx, add, c, apiKeyKind, k, apiKeyRevokedAt); err != nil {
+		if k.SubjectKind == subjectKind && k.SubjectID == id && k.RevokedAt.IsZero() {
+			if err := revokeChild(s, tx, add, c, apiKeyKind, k); err != nil {
 				return err
 			}
 		}
 	}
-	if kind != callvault.SubjectUser {
+	if subjectKind != callvault.SubjectUser {
 		return nil
 	}
 	creds, err := tx.JWTCredentials(ctx, c.Tenant)
@@ -114,21 +117,12 @@ func (s *Server) revokeCredentialsOf(ctx context.Context, tx callvault.Tx, add f
 	}
 	for _, j := range creds {
 		if j.UserID == id && j.RevokedAt.IsZero() {
-			if err := revokeChild(s, tx, add, c, jwtKind, j, jwtRevokedAt); err != nil {
+			if err := revokeChild(s, tx, add, c, jwtKind, j); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
-}
-
-// revokeChild revokes v and adds its record to the change set.
-func revokeChild[T any](s *Server, tx callvault.Tx, add func(*callvault.AuditRecord), c *Call, k *kind[T], v *T, revokedAt func(*T) *time.Time) error {
-	_, rec, err := revokeObj(s, tx, c, k, v, revokedAt)
-	if err == nil {
-		add(rec)
-	}
-	return err
 }
 
 // ---- API keys ----
@@ -144,13 +138,9 @@ type apiKeyCreate struct {
 
 // check validates what needs no store.
 func (in *apiKeyCreate) check(tenant string) error {
-	for _, f := range []struct {
-		name string
-		set  bool
-	}{{"name", in.Name != nil}, {"subjectKind", in.SubjectKind != nil}, {"subjectId", in.SubjectID != nil}, {"scopes", in.Scopes != nil}} {
-		if !f.set {
-			return callvault.FieldError(f.name, "%s is required", f.name)
-		}
+	if err := firstErr(required("name", in.Name), required("subjectKind", in.SubjectKind),
+		required("subjectId", in.SubjectID), required("scopes", in.Scopes)); err != nil {
+		return err
 	}
 	if err := checkName("name", *in.Name); err != nil {
 		return err
@@ -226,19 +216,14 @@ type jwtCreate struct {
 }
 
 func (in *jwtCreate) check() error {
-	if err := required("userId", in.UserID); err != nil {
+	if err := firstErr(required("userId", in.UserID), required("name", in.Name)); err != nil {
 		return err
 	}
-	if err := checkRefID("userId", *in.UserID); err != nil {
-		return err
-	}
-	if err := required("name", in.Name); err != nil {
-		return err
-	}
-	if err := checkName("name", *in.Name); err != nil {
-		return err
-	}
-	return optional(in.AppID, func(v string) error { return checkRefID("appId", v) })
+	return firstErr(
+		checkRefID("userId", *in.UserID),
+		checkName("name", *in.Name),
+		optional(in.AppID, func(v string) error { return checkRefID("appId", v) }),
+	)
 }
 
 // checkRefs checks that the user is one of the tenant and the app exists.

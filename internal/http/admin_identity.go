@@ -215,30 +215,19 @@ var (
 // check validates what needs no store; a create needs login and password.
 func (in *userInput) check(create bool) error {
 	if create {
-		if err := required("login", in.Login); err != nil {
-			return err
-		}
-		if err := required("password", in.Password); err != nil {
+		if err := firstErr(required("login", in.Login), required("password", in.Password)); err != nil {
 			return err
 		}
 	}
-	checks := []func() error{
-		func() error { return optional(in.Login, func(v string) error { return checkLogin("login", v) }) },
-		func() error {
-			return optional(in.Name, func(v string) error { return checkText("name", v, 0, maxNameLen) })
-		},
-		func() error { return optional(in.Email, checkEmail) },
-		func() error { return optional(in.Password, checkPassword) },
-		func() error { return optional(in.Extension, checkExtension) },
-		func() error { return optional(in.AccessLevels, checkAccessLevels) },
-		func() error { return optional(in.Status, checkStatus) },
-	}
-	for _, f := range checks {
-		if err := f(); err != nil {
-			return err
-		}
-	}
-	return nil
+	return firstErr(
+		optional(in.Login, func(v string) error { return checkLogin("login", v) }),
+		optional(in.Name, func(v string) error { return checkText("name", v, 0, maxNameLen) }),
+		optional(in.Email, checkEmail),
+		optional(in.Password, checkPassword),
+		optional(in.Extension, checkExtension),
+		optional(in.AccessLevels, checkAccessLevels),
+		optional(in.Status, checkStatus),
+	)
 }
 
 // optional runs check on *p when p is set.
@@ -467,15 +456,15 @@ type rolePatch struct {
 }
 
 func (in *rolePatch) check(tenant string) error {
-	if err := optional(in.Description, func(v string) error { return checkText("description", v, 0, maxDescLen) }); err != nil {
-		return err
-	}
-	return optional(in.Permissions, func(ps []callvault.Permission) error {
-		if len(ps) == 0 {
-			return callvault.FieldError("permissions", "a role needs at least one permission")
-		}
-		return checkPermissions("permissions", tenant, ps)
-	})
+	return firstErr(
+		optional(in.Description, func(v string) error { return checkText("description", v, 0, maxDescLen) }),
+		optional(in.Permissions, func(ps []callvault.Permission) error {
+			if len(ps) == 0 {
+				return callvault.FieldError("permissions", "a role needs at least one permission")
+			}
+			return checkPermissions("permissions", tenant, ps)
+		}),
+	)
 }
 
 func (in *rolePatch) assign(v *callvault.Role) {

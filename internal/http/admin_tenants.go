@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
@@ -178,7 +179,8 @@ func (s *Server) newTenant(req *tenantCreate) (*callvault.Tenant, error) {
 		return nil, err
 	}
 	if req.Region == nil && s.cfg.Region != "" {
-		req.Region = &s.cfg.Region
+		region := s.cfg.Region
+		req.Region = &region
 	}
 	if err := required("region", req.Region); err != nil {
 		return nil, err
@@ -209,7 +211,6 @@ func (s *Server) newTenantAdmin(tenant string, a *tenantAdmin) (*callvault.User,
 	}
 	u := newUser(tenant, s.stamp())
 	u.Roles = []string{callvault.RoleAdmin}
-	in.Password = nil
 	in.assign(u)
 	u.PasswordHash = hash
 	return u, nil
@@ -218,7 +219,8 @@ func (s *Server) newTenantAdmin(tenant string, a *tenantAdmin) (*callvault.User,
 // prefixField prefixes the field an *callvault.Error names, for fields of
 // a nested object.
 func prefixField(prefix string, err error) error {
-	if e, ok := err.(*callvault.Error); ok && e.Field != "" {
+	var e *callvault.Error
+	if errors.As(err, &e) && e.Field != "" {
 		c := *e
 		c.Field = prefix + e.Field
 		return &c

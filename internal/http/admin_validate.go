@@ -23,13 +23,17 @@ import (
 const (
 	maxNameLen      = 256   // display names of tenants, sites, users, apps, keys
 	maxLoginLen     = 128   // user logins
-	maxRetention    = 36500 // days (100 years)
+	maxDescLen      = 1024  // role descriptions
+	maxExtensionLen = 32    // user extensions
+	maxRetention    = 36500 // days of retention (100 years)
 	maxCredDays     = 3650  // longest lifetime of an API key or JWT credential, in days
 	maxListLen      = 256   // entries of any list attribute
-	changedSecret   = "(changed)"
-	emptyDetails    = `{"new":{},"old":{}}`
-	maxDescLen      = 1024
-	maxExtensionLen = 32
+)
+
+// Audit details of secrets and of no change.
+const (
+	changedSecret = "(changed)"
+	emptyDetails  = `{"new":{},"old":{}}`
 )
 
 // detailsWithSecrets adds "name": "(changed)" to the "new" side of audit
@@ -71,13 +75,17 @@ func anySet(v reflect.Value, names *[]string) bool {
 			continue
 		}
 		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
-		*names = append(*names, name)
+		if sf.Type != rawMessageType { // raw fields are there to be refused
+			*names = append(*names, name)
+		}
 		if !f.IsZero() {
 			set = true
 		}
 	}
 	return set
 }
+
+var rawMessageType = reflect.TypeFor[json.RawMessage]()
 
 // decodeOptionalJSON is decodeJSON for bodies that may be left out: an
 // empty body leaves v as it is.
@@ -91,6 +99,17 @@ func decodeOptionalJSON(r *http.Request, maxBytes int64, v any) error {
 	}
 	r.Body = io.NopCloser(bytes.NewReader(b))
 	return decodeJSON(r, maxBytes, v)
+}
+
+// firstErr returns the first non-nil error: checks that are safe to run
+// all at once, in the order their fields are reported.
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // required returns the 400 for a missing field when p is nil.
@@ -108,7 +127,7 @@ func checkText(field, v string, min, max int) error {
 	switch {
 	case !utf8.ValidString(v):
 		return callvault.FieldError(field, "%s must be valid UTF-8", field)
-	case n < min && min == 1:
+	case n == 0 && min > 0:
 		return callvault.FieldError(field, "%s must not be empty", field)
 	case n < min || n > max:
 		return callvault.FieldError(field, "%s must be %d to %d characters, not %d", field, min, max, n)
