@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"io"
@@ -18,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3"
+	"github.com/callvault/callvault/internal/sqlite"
 )
 
 // syncBuffer is a goroutine-safe output sink for run.
@@ -248,7 +247,7 @@ func TestNewcomerWalkthrough(t *testing.T) {
 		}
 	} else {
 		t.Log("sqlite3 shell not installed; editing through the driver instead")
-		h, err := sql.Open("sqlite3", db)
+		h, err := sqlite.OpenRaw(context.Background(), db)
 		if err != nil {
 			t.Fatal(err)
 		}

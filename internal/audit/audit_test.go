@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"database/sql"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -108,7 +107,7 @@ func TestWriterConcurrentAppendsFormOneChain(t *testing.T) {
 // tamper runs SQL against the database file directly.
 func tamper(t *testing.T, path, query string) {
 	t.Helper()
-	h, err := sql.Open("sqlite3", path)
+	h, err := sqlite.OpenRaw(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
