@@ -120,7 +120,7 @@ func tamper(t *testing.T, path, query string) {
 func TestVerifyNamesTheFirstBrokenRecord(t *testing.T) {
 	for _, tc := range []struct {
 		name, query, want string
-		seq              int64
+		seq               int64
 	}{
 		{"altered field", `UPDATE audit SET display_name='x' WHERE tenant_id='acme' AND seq=5`, "content does not match its hash", 5},
 		{"altered details", `UPDATE audit SET details='{"new":{"role":"admin"}}' WHERE tenant_id='acme' AND seq=7`, "content does not match", 7},
