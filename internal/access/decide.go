@@ -457,6 +457,9 @@ func (c *decider) scopeDetail(perm callvault.Permission, inToken, inApp, inConse
 func (c *decider) scopeHint(perm callvault.Permission, inToken, inApp, inConsent bool) string {
 	p := c.p
 	app := q(appName(p))
+	if perm == callvault.PermTenantsManage && p.AppTenant != callvault.OperatorTenant && p.TenantID != callvault.OperatorTenant {
+		return "Only operators of the installation hold " + string(perm) + ": sign in as a user of tenant " + q(callvault.OperatorTenant) + " with role " + callvault.RoleOperator + ", through an app of that tenant."
+	}
 	never := "tokens never gain scopes"
 	if p.Credential.Kind == "api_key" {
 		never = "API keys never gain scopes"

@@ -561,3 +561,16 @@ func TestNilClockUsesWallTime(t *testing.T) {
 		t.Errorf("denied with wall clock: %s", d.Reason)
 	}
 }
+
+func TestTenantsManageHintNamesOperators(t *testing.T) {
+	e := &Engine{Now: func() time.Time { return time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC) }}
+	tenant := &callvault.Tenant{ID: "acme", Region: "us", RetentionDays: 730}
+	p := &Principal{Kind: callvault.SubjectUser, TenantID: "acme", UserID: "usr_1", UserLogin: "maria", UserStatus: callvault.UserActive,
+		AppID: "app_1", AppName: "Console", AppTenant: "acme", AppRegion: "us", AppScopes: []callvault.Permission{callvault.PermAdminRead},
+		Tenant: tenant, Credential: Credential{Kind: "access_token", Scopes: []callvault.Permission{callvault.PermAdminRead}},
+		Roles: []RoleGrant{{Role: "admin", Permissions: []callvault.Permission{callvault.PermAdminRead}}}}
+	d := e.Decide(p, Action{Name: "tenants.write", Permission: callvault.PermTenantsManage}, Resource{TenantID: "acme"})
+	if d.Allowed || d.Layer != LayerScopes || !strings.Contains(d.Hint, "Only operators") {
+		t.Fatalf("decision = %+v", d)
+	}
+}
