@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -287,5 +288,47 @@ func TestCommandErrors(t *testing.T) {
 	}
 	if out := mustRun(t, "", "version"); !strings.HasPrefix(out, "callvault ") {
 		t.Errorf("version = %q", out)
+	}
+}
+
+// TestConfigFromEnvironment starts the server configured only through
+// CALLVAULT_* variables, and checks a flag wins over its variable.
+func TestConfigFromEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	vars := map[string]string{
+		"CALLVAULT_DATA": dir, "CALLVAULT_ADDR": "127.0.0.1:0", "CALLVAULT_BASE_URL": "https://calls.example.com/",
+		"CALLVAULT_LOG_FORMAT": "json", "CALLVAULT_REGION": "eu", "CALLVAULT_ACCESS_TTL": "10m",
+	}
+	getenv := func(k string) string { return vars[k] }
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"callvault", "serve", "--region", "us"}, getenv, strings.NewReader(""), &out, &errb)
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(out.String(), "listening on") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no listening line: %s %s", out.String(), errb.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "listening on https://calls.example.com (data "+dir+")") {
+		t.Errorf("base URL or data dir not taken from the environment: %s", out.String())
+	}
+	var line map[string]any
+	first := strings.SplitN(errb.String(), "\n", 2)[0]
+	if err := json.Unmarshal([]byte(first), &line); err != nil {
+		t.Errorf("log is not JSON: %q", first)
+	}
+	if !strings.Contains(errb.String(), `"region":"us"`) {
+		t.Errorf("--region flag did not win over CALLVAULT_REGION: %s", errb.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "callvault.db")); err != nil {
+		t.Errorf("the database is not in CALLVAULT_DATA: %v", err)
 	}
 }
