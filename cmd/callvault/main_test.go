@@ -332,3 +332,53 @@ func TestConfigFromEnvironment(t *testing.T) {
 		t.Errorf("the database is not in CALLVAULT_DATA: %v", err)
 	}
 }
+
+// TestDemoQuickstart runs `callvault demo` and follows the quick-start it
+// prints: the secrets it shows work, the viewer app is denied with a hint,
+// and the denial is found by its request id with the printed API key.
+func TestDemoQuickstart(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb syncBuffer
+	done := make(chan error, 1)
+	data := filepath.Join(t.TempDir(), "demo")
+	go func() {
+		done <- run(ctx, []string{"callvault", "demo", "--addr", "127.0.0.1:0", "--data", data}, noEnv, strings.NewReader(""), &out, &errb)
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), "listening on") {
+		if time.Now().After(deadline) {
+			t.Fatalf("demo did not start: %s %s", out.String(), errb.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	text := out.String()
+	base := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(text)[1]
+	app := regexp.MustCompile(`"Acme Sync"\s+client_id (\S+)\s+client_secret (\S+)`).FindStringSubmatch(text)
+	viewer := regexp.MustCompile(`"Call Log Viewer"\s+client_id (\S+)\s+client_secret (\S+)`).FindStringSubmatch(text)
+	key := regexp.MustCompile(`api key:\s+(\S+)`).FindStringSubmatch(text)
+	if app == nil || viewer == nil || key == nil {
+		t.Fatalf("demo output lacks credentials:\n%s", text)
+	}
+	maria := url.Values{"grant_type": {"password"}, "username": {"maria"}, "password": {"maria-demo-password"}}
+	tok := basicToken(t, base, app[1], app[2], maria)
+	if me := do(t, "GET", base+"/v1/me", map[string]string{"Authorization": "Bearer " + tok}, nil); me.status != 200 {
+		t.Fatalf("me: %d %s", me.status, me.raw)
+	}
+	vt := basicToken(t, base, viewer[1], viewer[2], maria)
+	den := do(t, "GET", base+"/v1/tenants/acme/users", map[string]string{"Authorization": "Bearer " + vt}, nil)
+	if den.status != 403 || den.body["layer"] != "scopes" || !strings.Contains(den.body["hint"].(string), "admin.read") {
+		t.Fatalf("viewer: %d %s", den.status, den.raw)
+	}
+	found := do(t, "GET", base+"/v1/tenants/acme/audit?requestId="+den.header.Get("X-Request-Id"), map[string]string{"X-API-Key": key[1]}, nil)
+	if recs, _ := found.body["records"].([]any); found.status != 200 || len(recs) != 1 {
+		t.Fatalf("denial by request id: %d %s", found.status, found.raw)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if out := mustRun(t, "", "audit", "verify", "--data", data); strings.Count(out, ": OK") != 3 {
+		t.Fatalf("verify after demo: %s", out)
+	}
+}
