@@ -5,15 +5,17 @@ import "time"
 // Tenant is the unit of isolation: an account, organization or customer.
 // Every other record belongs to exactly one tenant.
 type Tenant struct {
-	ID                   string    `json:"id"`
-	Name                 string    `json:"name"`
-	Region               string    `json:"region"`   // data residency, e.g. "us", "eu"
-	Timezone             string    `json:"timezone"` // IANA name
-	RetentionDays        int       `json:"retentionDays"`
-	AuditRetentionDays   int       `json:"auditRetentionDays"`
-	AllowedClientRegions []string  `json:"allowedClientRegions"` // app home regions admitted besides Region
-	CreatedAt            time.Time `json:"createdAt"`
-	UpdatedAt            time.Time `json:"updatedAt"`
+	ID                   string   `json:"id"`
+	Name                 string   `json:"name"`
+	Region               string   `json:"region"`   // data residency, e.g. "us", "eu"
+	Timezone             string   `json:"timezone"` // IANA name
+	RetentionDays        int      `json:"retentionDays"`
+	AuditRetentionDays   int      `json:"auditRetentionDays"`
+	AllowedClientRegions []string `json:"allowedClientRegions"` // app home regions admitted besides Region
+	// LegalHold stops every purge of the tenant's call data.
+	LegalHold bool      `json:"legalHold"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 // Site is a PBX of a tenant (8x8: pbxId / pbxName).

@@ -65,6 +65,52 @@ type Reader interface {
 	Checkpoints(ctx context.Context, tenantID string) ([]*Checkpoint, error)
 }
 
+// CallReader reads call data: records, recordings, live calls and events.
+// The same tenant rules as Reader apply.
+type CallReader interface {
+	// Call returns one call record with its legs.
+	Call(ctx context.Context, tenantID, id string) (*CallRecord, error)
+	// Calls returns the records matching f, newest first (Start, then ID,
+	// descending), at most f.Limit.
+	Calls(ctx context.Context, f CallFilter) ([]*CallRecord, error)
+	// CallIngestHead returns the highest IngestSeq of the tenant (0: none).
+	CallIngestHead(ctx context.Context, tenantID string) (int64, error)
+	// AggregateCalls counts the records matching a.Filter (Limit and After
+	// ignored) in groups: per UTC hour of Start when a.HourBuckets, and/or
+	// per a.GroupBy key ("site": SiteID, "extension": Extension,
+	// "direction": Direction). Answered means Answer is set; missed means
+	// an inbound call that was not answered. Buckets come ordered by
+	// bucket, then key.
+	AggregateCalls(ctx context.Context, a CallAggregate) ([]*CallBucket, error)
+	// ExpiredCalls returns up to limit records of the tenant that started
+	// before the cutoff and are not under legal hold, oldest first.
+	ExpiredCalls(ctx context.Context, tenantID string, before time.Time, limit int) ([]*CallRecord, error)
+
+	Recording(ctx context.Context, tenantID, id string) (*Recording, error)
+	// RecordingBlobInUse reports whether any recording of the tenant still
+	// references the content with this SHA-256.
+	RecordingBlobInUse(ctx context.Context, tenantID, sha256 string) (bool, error)
+
+	ActiveCall(ctx context.Context, tenantID, callID string) (*ActiveCall, error)
+	// ActiveCalls lists the tenant's live calls, oldest first.
+	ActiveCalls(ctx context.Context, tenantID string) ([]*ActiveCall, error)
+
+	// CallEvents returns the tenant's raw events with Seq > f.AfterSeq (and
+	// Timestamp in [f.From, f.To) when set), in Seq order, at most f.Limit.
+	CallEvents(ctx context.Context, f EventFilter) ([]*CallEvent, error)
+	// CallEventsOf returns the events of one live call in Seq order.
+	CallEventsOf(ctx context.Context, tenantID, callID string) ([]*CallEvent, error)
+}
+
+// EventFilter selects raw call events of one tenant.
+type EventFilter struct {
+	TenantID string
+	From, To time.Time
+	AfterSeq int64
+	MaxSeq   int64 // if > 0, only events with Seq <= it (a snapshot)
+	Limit    int
+}
+
 // Tx is one write transaction. Creates return EConflict when the key exists;
 // updates and deletes return ENotFound when it does not. Nothing a Tx wrote is
 // visible to others, or acknowledged, until the function given to
@@ -124,6 +170,32 @@ type Tx interface {
 	AppendAudit(recs ...*AuditRecord) error
 	// PutCheckpoint stores a signed checkpoint.
 	PutCheckpoint(c *Checkpoint) error
+}
+
+// CallTx writes call data inside a transaction.
+type CallTx interface {
+	// PutCalls stores call records that are not stored yet: a record whose
+	// (TenantID, ID) exists is skipped, which makes re-sending a batch
+	// harmless. Stored records get IngestSeq (per tenant, increasing) and
+	// IngestedAt (now). It returns how many were stored; records[i] was
+	// stored iff stored[i].
+	PutCalls(records []*CallRecord) (stored []bool, err error)
+	// DeleteCalls deletes call records and their recordings' metadata, and
+	// returns the recordings deleted (their blobs are the caller's to remove
+	// once no other recording uses them).
+	DeleteCalls(tenantID string, ids []string) ([]*Recording, error)
+	// SetCallLegalHold sets or clears a call's legal hold.
+	SetCallLegalHold(tenantID, id string, hold bool) error
+
+	CreateRecording(r *Recording) error
+	UpdateRecording(r *Recording) error
+
+	// PutActiveCall creates or replaces a live call's state.
+	PutActiveCall(a *ActiveCall) error
+	DeleteActiveCall(tenantID, callID string) error
+	// PutCallEvents stores events that are not stored yet (idempotent on
+	// (TenantID, ID)), assigning Seq in order; stored[i] tells which were.
+	PutCallEvents(events []*CallEvent) (stored []bool, err error)
 }
 
 // Store is a persistence engine. Reads outside a transaction see the latest
