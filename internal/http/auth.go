@@ -21,6 +21,10 @@ type Route struct {
 	Pattern string
 	Action  access.Action
 	Public  bool
+	// BasicKey also accepts HTTP Basic authentication whose password is an
+	// API key (the user name is free text), for clients that can send
+	// nothing else, such as FreeSWITCH's mod_json_cdr.
+	BasicKey bool
 	// Resource builds the decision's resource from the request; by default
 	// the target tenant is the {tenant} path value.
 	Resource func(r *http.Request) (access.Resource, error)
@@ -29,7 +33,11 @@ type Route struct {
 
 // Call is an authenticated, allowed request as handlers see it.
 type Call struct {
-	P         *access.Principal
+	P *access.Principal
+	// Action is the route's action; handlers that learn the concrete
+	// resource later (a record's owner, a time range) decide it again with
+	// Server.decide.
+	Action    access.Action
 	Decision  access.Decision
 	Tenant    string // the target tenant ("" for installation-wide routes)
 	RequestID string
@@ -70,7 +78,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 // the error is returned.
 func (s *Server) authorize(r *http.Request, rt Route) (*Call, error) {
 	ctx := r.Context()
-	p, err := s.authenticate(ctx, r)
+	p, err := s.authenticate(ctx, r, rt.BasicKey)
 	if err != nil {
 		s.metrics.denials.WithLabelValues(string(access.LayerCredential)).Inc()
 		s.auditAuthFailure(ctx, r, err)
@@ -93,7 +101,7 @@ func (s *Server) authorize(r *http.Request, rt Route) (*Call, error) {
 		res.Tenant = t
 	}
 	d := s.engine.Decide(p, rt.Action, res)
-	c := &Call{P: p, Decision: d, Tenant: res.TenantID, RequestID: RequestID(ctx)}
+	c := &Call{P: p, Action: rt.Action, Decision: d, Tenant: res.TenantID, RequestID: RequestID(ctx)}
 	if !d.Allowed {
 		s.metrics.denials.WithLabelValues(string(d.Layer)).Inc()
 		s.auditDenial(ctx, r, c, rt.Action, res)
@@ -102,13 +110,46 @@ func (s *Server) authorize(r *http.Request, rt Route) (*Call, error) {
 	return c, nil
 }
 
+// decide asks the engine about the call's action again, on a resource the
+// handler learned after authorization (a record's owner and site, the time
+// range of a query). A denial is counted and audited with its trace like
+// one of authorize, and returned as a *DenialError.
+func (s *Server) decide(r *http.Request, c *Call, res access.Resource) error {
+	ctx := r.Context()
+	res.TenantID = c.Tenant
+	if res.Tenant == nil && c.Tenant != c.P.TenantID {
+		t, err := s.store.Tenant(ctx, c.Tenant)
+		if err != nil {
+			return err
+		}
+		res.Tenant = t
+	}
+	d := s.engine.Decide(c.P, c.Action, res)
+	if !d.Allowed {
+		s.metrics.denials.WithLabelValues(string(d.Layer)).Inc()
+		s.auditDenial(ctx, r, &Call{P: c.P, Action: c.Action, Decision: d, Tenant: c.Tenant, RequestID: c.RequestID}, c.Action, res)
+		return &DenialError{Decision: d}
+	}
+	return nil
+}
+
 // authenticate turns the request's credential into a Principal snapshot.
-func (s *Server) authenticate(ctx context.Context, r *http.Request) (*access.Principal, error) {
+// With basicKey, HTTP Basic authentication whose password is an API key is
+// accepted too.
+func (s *Server) authenticate(ctx context.Context, r *http.Request, basicKey bool) (*access.Principal, error) {
 	authz := r.Header.Get("Authorization")
 	key := r.Header.Get("X-API-Key")
 	switch {
 	case authz != "":
 		scheme, tok, ok := strings.Cut(authz, " ")
+		if basicKey && ok && strings.EqualFold(scheme, "Basic") {
+			_, pass, ok := r.BasicAuth()
+			if !ok || pass == "" {
+				return nil, &AuthError{Reason: "the Basic credentials are malformed or carry no password",
+					Hint: "send HTTP Basic authentication with any user name and an API key of the tenant as the password"}
+			}
+			return s.principalFromAPIKey(ctx, strings.TrimSpace(pass))
+		}
 		if !ok || !strings.EqualFold(scheme, "Bearer") {
 			return nil, &AuthError{Reason: "the Authorization header must use the Bearer scheme",
 				Hint: "send Authorization: Bearer <access token from POST /oauth/token>, or X-API-Key: <key>"}

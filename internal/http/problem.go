@@ -16,18 +16,42 @@ import (
 // Problem is an RFC 9457 problem document, callvault's error body on the
 // native API. Code is stable; Missing, Layer and Hint explain denials.
 type Problem struct {
-	Type      string          `json:"type"`
-	Title     string          `json:"title"`
-	Status    int             `json:"status"`
-	Detail    string          `json:"detail"`
-	Instance  string          `json:"instance,omitempty"`
-	Code      string          `json:"code"`
-	Field     string          `json:"field,omitempty"`
-	Layer     access.Layer    `json:"layer,omitempty"`
-	Missing   *access.Missing `json:"missing,omitempty"`
-	Hint      string          `json:"hint,omitempty"`
-	RequestID string          `json:"requestId"`
+	Type     string          `json:"type"`
+	Title    string          `json:"title"`
+	Status   int             `json:"status"`
+	Detail   string          `json:"detail"`
+	Instance string          `json:"instance,omitempty"`
+	Code     string          `json:"code"`
+	Field    string          `json:"field,omitempty"`
+	Layer    access.Layer    `json:"layer,omitempty"`
+	Missing  *access.Missing `json:"missing,omitempty"`
+	Hint     string          `json:"hint,omitempty"`
+	// Errors lists every invalid item of a batch refused as a whole.
+	Errors    []ItemError `json:"errors,omitempty"`
+	RequestID string      `json:"requestId"`
 }
+
+// ItemError is one invalid item of a batch: its zero-based index in the
+// batch, the field at fault (empty when the item as a whole is, e.g. a
+// line that is not JSON) and what is wrong.
+type ItemError struct {
+	Index  int    `json:"index"`
+	Field  string `json:"field,omitempty"`
+	Detail string `json:"detail"`
+}
+
+// BatchError refuses a batch as a whole because of its invalid items. Err
+// is the summary and decides the status and code; Items are rendered as
+// the problem's errors.
+type BatchError struct {
+	Err   error
+	Items []ItemError
+}
+
+func (e *BatchError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the summary error.
+func (e *BatchError) Unwrap() error { return e.Err }
 
 // DenialError is a request the permission engine refused.
 type DenialError struct{ Decision access.Decision }
@@ -53,7 +77,17 @@ type RateLimitError struct {
 
 func (e *RateLimitError) Error() string { return "rate limited: " + e.Reason }
 
+// Codes of the native API that only HTTP has: a Range past the end of the
+// content, and a failed If-Match or If-Unmodified-Since.
+const (
+	codeRangeNotSatisfiable = "range_not_satisfiable"
+	codePreconditionFailed  = "precondition_failed"
+)
+
 var statusByCode = map[string]int{
+	codeRangeNotSatisfiable: http.StatusRequestedRangeNotSatisfiable,
+	codePreconditionFailed:  http.StatusPreconditionFailed,
+
 	callvault.EInvalid:      http.StatusBadRequest,
 	callvault.ENotFound:     http.StatusNotFound,
 	callvault.EConflict:     http.StatusConflict,
@@ -78,8 +112,14 @@ func problemFor(r *http.Request, err error) Problem {
 	case errors.As(err, &denial):
 		d := denial.Decision
 		p.Code, p.Status = callvault.EForbidden, http.StatusForbidden
-		if d.Layer == access.LayerCredential {
+		switch d.Layer {
+		case access.LayerCredential:
 			p.Code, p.Status = callvault.EUnauthorized, http.StatusUnauthorized
+		case access.LayerWindow:
+			// The request asks for a time range it may not have: a bad
+			// request, not a missing right. Missing.Name is the earliest
+			// time available or the longest window allowed.
+			p.Code, p.Status = callvault.EOutOfWindow, http.StatusBadRequest
 		}
 		p.Detail, p.Hint, p.Layer = d.Reason, d.Hint, d.Layer
 		m := d.Missing
@@ -101,6 +141,10 @@ func problemFor(r *http.Request, err error) Problem {
 		var ce *callvault.Error
 		if errors.As(err, &ce) {
 			p.Field = ce.Field
+		}
+		var be *BatchError
+		if errors.As(err, &be) {
+			p.Errors = be.Items
 		}
 	}
 	p.Type = "urn:callvault:problem:" + p.Code
