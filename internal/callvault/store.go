@@ -14,6 +14,8 @@ import (
 // Lists are ordered by id (or name) ascending. Single-object reads return an
 // *Error with code ENotFound when there is no such object.
 type Reader interface {
+	CallReader
+
 	Tenant(ctx context.Context, id string) (*Tenant, error)
 	Tenants(ctx context.Context) ([]*Tenant, error)
 
@@ -117,6 +119,7 @@ type EventFilter struct {
 // Store.Update returns nil and the commit is durable.
 type Tx interface {
 	Reader
+	CallTx
 
 	CreateTenant(t *Tenant) error
 	UpdateTenant(t *Tenant) error

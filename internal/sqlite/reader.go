@@ -27,12 +27,12 @@ func notFound(what, key string) error {
 // Tenants.
 
 const tenantCols = `tenant_id, name, region, timezone, retention_days, audit_retention_days,
-	allowed_client_regions, created_at, updated_at`
+	allowed_client_regions, legal_hold, created_at, updated_at`
 
 func scanTenant(sc scanner) (*callvault.Tenant, error) {
 	var t callvault.Tenant
 	err := sc.Scan(&t.ID, &t.Name, &t.Region, &t.Timezone, &t.RetentionDays, &t.AuditRetentionDays,
-		js(&t.AllowedClientRegions), tm(&t.CreatedAt), tm(&t.UpdatedAt))
+		js(&t.AllowedClientRegions), &t.LegalHold, tm(&t.CreatedAt), tm(&t.UpdatedAt))
 	return &t, err
 }
 

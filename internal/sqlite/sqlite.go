@@ -44,7 +44,7 @@ type config struct {
 }
 
 // WithClock sets the clock used for bookkeeping times (when a migration was
-// applied). The default is time.Now.
+// applied, when call records and events arrived). The default is time.Now.
 func WithClock(now callvault.Clock) Option {
 	return func(c *config) {
 		if now != nil {
@@ -86,8 +86,10 @@ type DB struct {
 }
 
 var (
-	_ callvault.Store = (*DB)(nil)
-	_ callvault.Tx    = (*tx)(nil)
+	_ callvault.Store      = (*DB)(nil)
+	_ callvault.Tx         = (*tx)(nil)
+	_ callvault.CallReader = (*DB)(nil)
+	_ callvault.CallTx     = (*tx)(nil)
 )
 
 // Open opens the SQLite database at path, creating the file (mode 0600) and
@@ -194,7 +196,7 @@ func (db *DB) Update(ctx context.Context, fn func(tx callvault.Tx) error) error 
 			_ = sqlTx.Rollback()
 		}
 	}()
-	if err := fn(&tx{reader: reader{q: sqlTx}, ctx: ctx, tx: sqlTx}); err != nil {
+	if err := fn(&tx{reader: reader{q: sqlTx}, ctx: ctx, tx: sqlTx, now: db.now}); err != nil {
 		return err
 	}
 	done = true

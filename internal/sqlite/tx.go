@@ -21,6 +21,7 @@ type tx struct {
 	reader
 	ctx context.Context
 	tx  *sql.Tx
+	now callvault.Clock // for IngestedAt and ReceivedAt
 }
 
 // exec runs a statement and returns the number of rows it matched.
@@ -87,9 +88,9 @@ func (t *tx) CreateTenant(x *callvault.Tenant) error {
 	if err := required("id", x.ID); err != nil {
 		return err
 	}
-	return t.create("tenant", x.ID, x.ID, `INSERT INTO tenants (`+tenantCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	return t.create("tenant", x.ID, x.ID, `INSERT INTO tenants (`+tenantCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		x.ID, x.Name, x.Region, x.Timezone, x.RetentionDays, x.AuditRetentionDays,
-		js(&x.AllowedClientRegions), tm(&x.CreatedAt), tm(&x.UpdatedAt))
+		js(&x.AllowedClientRegions), x.LegalHold, tm(&x.CreatedAt), tm(&x.UpdatedAt))
 }
 
 // UpdateTenant replaces a tenant; ENotFound if it does not exist.
@@ -98,20 +99,24 @@ func (t *tx) UpdateTenant(x *callvault.Tenant) error {
 		return nilArg("tenant")
 	}
 	return t.change("update", "tenant", x.ID, `UPDATE tenants SET name = ?, region = ?, timezone = ?, retention_days = ?,
-		audit_retention_days = ?, allowed_client_regions = ?, updated_at = ? WHERE tenant_id = ?`,
+		audit_retention_days = ?, allowed_client_regions = ?, legal_hold = ?, updated_at = ? WHERE tenant_id = ?`,
 		x.Name, x.Region, x.Timezone, x.RetentionDays, x.AuditRetentionDays,
-		js(&x.AllowedClientRegions), tm(&x.UpdatedAt), x.ID)
+		js(&x.AllowedClientRegions), x.LegalHold, tm(&x.UpdatedAt), x.ID)
 }
 
 // DeleteTenant deletes the tenant and every row it owns: sites, users,
-// roles, licenses, apps, consents, API keys, tokens and JWT credentials.
+// roles, licenses, apps, consents, API keys, tokens, JWT credentials, and
+// its call data (call records, recordings' metadata, live calls and call
+// events; removing recording blobs is the caller's business).
 // The tenant's apps are gone, so the consents other tenants gave them and
 // the tokens issued to them in other tenants are deleted too.
 //
 // The tenant's audit records, chain head and checkpoints are kept: the audit
 // trail is the evidence of what happened, including the deletion itself, and
 // has its own retention. A tenant created again with the same id continues
-// the old chain. ENotFound if the tenant does not exist.
+// the old chain, and the old ingest and event sequences (call_heads), so no
+// snapshot taken before the deletion covers new records. ENotFound if the
+// tenant does not exist.
 func (t *tx) DeleteTenant(id string) error {
 	var n int
 	if err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM tenants WHERE tenant_id = ?`, id).Scan(&n); err != nil {
@@ -124,9 +129,10 @@ func (t *tx) DeleteTenant(id string) error {
 		`DELETE FROM tokens WHERE app_id IN (SELECT id FROM apps WHERE tenant_id = ?)`,
 		`DELETE FROM consents WHERE app_id IN (SELECT id FROM apps WHERE tenant_id = ?)`,
 	}
-	// Every table of tenant-scoped configuration and credentials. A table
+	// Every table of tenant-scoped configuration, credentials and call data. A table
 	// missing here makes the final delete fail on its foreign key.
-	for _, table := range []string{"tokens", "consents", "api_keys", "jwt_credentials", "apps", "users", "roles", "licenses", "sites"} {
+	for _, table := range []string{"tokens", "consents", "api_keys", "jwt_credentials", "apps", "users", "roles", "licenses", "sites",
+		"call_events", "active_calls", "recordings", "calls"} {
 		stmts = append(stmts, `DELETE FROM `+table+` WHERE tenant_id = ?`)
 	}
 	stmts = append(stmts, `DELETE FROM tenants WHERE tenant_id = ?`)
