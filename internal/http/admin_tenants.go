@@ -36,6 +36,8 @@ type tenantSettings struct {
 	RetentionDays        *int      `json:"retentionDays"`
 	AuditRetentionDays   *int      `json:"auditRetentionDays"`
 	AllowedClientRegions *[]string `json:"allowedClientRegions"`
+	// LegalHold stops every purge of the tenant's call data.
+	LegalHold *bool `json:"legalHold"`
 }
 
 // check validates the fields that are set.
@@ -72,6 +74,7 @@ func (f *tenantSettings) apply(t *callvault.Tenant) {
 	set(&t.Timezone, f.Timezone)
 	set(&t.RetentionDays, f.RetentionDays)
 	set(&t.AuditRetentionDays, f.AuditRetentionDays)
+	set(&t.LegalHold, f.LegalHold)
 	if f.AllowedClientRegions != nil {
 		t.AllowedClientRegions = nonNil(*f.AllowedClientRegions)
 	}
@@ -256,11 +259,12 @@ type settingsView struct {
 	RetentionDays        int      `json:"retentionDays"`
 	AuditRetentionDays   int      `json:"auditRetentionDays"`
 	AllowedClientRegions []string `json:"allowedClientRegions"`
+	LegalHold            bool     `json:"legalHold"`
 }
 
 func viewSettings(t *callvault.Tenant) settingsView {
 	return settingsView{ID: t.ID, Name: t.Name, Region: t.Region, Timezone: t.Timezone, RetentionDays: t.RetentionDays,
-		AuditRetentionDays: t.AuditRetentionDays, AllowedClientRegions: nonNil(t.AllowedClientRegions)}
+		AuditRetentionDays: t.AuditRetentionDays, AllowedClientRegions: nonNil(t.AllowedClientRegions), LegalHold: t.LegalHold}
 }
 
 // settingsPatch is the body of PATCH /v1/tenants/{tenant}/settings. Region

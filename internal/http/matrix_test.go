@@ -43,13 +43,25 @@ func TestAuthorizationMatrix(t *testing.T) {
 	ac.Post(t, "/v1/tenants/acme/consents", map[string]any{"appId": euApp.ID, "scopes": []string{"admin.read", "admin.write", "audit.read"},
 		"roles": []string{"admin"}}).Want(t, 201)
 
+	// A call record of acme with a recording.
+	call := &callvault.CallRecord{TenantID: "acme", ID: "matrix-call-1", Start: now.Add(-time.Hour), End: now.Add(-time.Hour + time.Minute),
+		DurationMs: 60000, Direction: callvault.DirectionInbound, Type: callvault.CallVoice, Result: callvault.ResultMissed}
+	env.MustUpdate(t, func(tx callvault.Tx) error {
+		if _, err := tx.PutCalls([]*callvault.CallRecord{call}); err != nil {
+			return err
+		}
+		return tx.CreateRecording(&callvault.Recording{TenantID: "acme", ID: "matrix-rec-1", CallID: call.ID, Type: "Automatic", CreatedAt: now})
+	})
+
 	real := map[string]string{
 		"sites": site["id"].(string), "users": acme.User.ID, "roles": "reviewer", "licenses": "pro",
 		"apps": acme.App.ID, "api-keys": key["id"].(string), "consents": euApp.ID, "jwt-credentials": jwtc["id"].(string),
+		"calls": call.ID, "recordings": "matrix-rec-1",
 	}
 	fake := map[string]string{
 		"sites": callvault.NewID("sit"), "users": callvault.NewID("usr"), "roles": "no-such-role", "licenses": "no-such-license",
 		"apps": callvault.NewID("app"), "api-keys": callvault.NewID("key"), "consents": callvault.NewID("app"), "jwt-credentials": callvault.NewID("jwt"),
+		"calls": "matrix-call-0", "recordings": "matrix-rec-0",
 	}
 
 	// The credentials of the matrix.

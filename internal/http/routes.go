@@ -45,7 +45,7 @@ func (s *Server) routeTable() []Route {
 
 		{Method: "GET", Pattern: "/v1/tenants/{tenant}/audit", Action: actAuditRead, Handle: s.handleAuditQuery},
 	}
-	return append(rs, s.adminRoutes()...)
+	return append(append(rs, s.adminRoutes()...), s.callRoutes()...)
 }
 
 // ownTenant targets the credential's own tenant: routes about the caller.

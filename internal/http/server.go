@@ -17,6 +17,7 @@ import (
 
 	"github.com/callvault/callvault/internal/access"
 	"github.com/callvault/callvault/internal/audit"
+	"github.com/callvault/callvault/internal/blob"
 	"github.com/callvault/callvault/internal/callvault"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -50,6 +51,14 @@ type Config struct {
 	TokenFailureWindow time.Duration
 	// Registry receives the server's metrics; a new one when nil.
 	Registry *prometheus.Registry
+	// Blobs holds recording content; recording routes answer 503 when nil.
+	Blobs blob.Store
+	// MaxRecordingBytes limits one recording upload (256 MiB when 0).
+	MaxRecordingBytes int64
+	// MaxBatchRecords limits the records or events of one ingest request
+	// (10000 when 0), and MaxBatchBytes its body (32 MiB when 0).
+	MaxBatchRecords int
+	MaxBatchBytes   int64
 }
 
 // Server serves the native API.
@@ -65,6 +74,8 @@ type Server struct {
 	metrics *metrics
 	limiter *limiter
 	reg     *prometheus.Registry
+	// blobGuard keeps recording content being uploaded from deletion.
+	blobGuard blobGuard
 }
 
 // New returns a Server for cfg.
@@ -92,6 +103,15 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
+	}
+	if cfg.MaxRecordingBytes == 0 {
+		cfg.MaxRecordingBytes = 256 << 20
+	}
+	if cfg.MaxBatchRecords == 0 {
+		cfg.MaxBatchRecords = 10000
+	}
+	if cfg.MaxBatchBytes == 0 {
+		cfg.MaxBatchBytes = 32 << 20
 	}
 	s := &Server{
 		cfg:     cfg,

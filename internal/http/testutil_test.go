@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/callvault/callvault/internal/audit"
+	"github.com/callvault/callvault/internal/blob"
 	"github.com/callvault/callvault/internal/callvault"
 	"github.com/callvault/callvault/internal/credential"
 	"github.com/callvault/callvault/internal/sqlite"
@@ -48,14 +49,16 @@ type testEnv struct {
 	URL      string // base URL of the HTTP server, without a trailing slash
 	Store    *sqlite.DB
 	Writer   *audit.Writer
+	Blobs    *blob.FS // recording content, in BlobDir
+	BlobDir  string
 	AuditKey ed25519.PrivateKey // signs audit checkpoints
 	JWTKey   ed25519.PrivateKey // signs user JWT credentials
 	Config   Config
 }
 
 // newTestEnv starts a server over a new SQLite store in tb.TempDir(), with
-// an audit writer, a JWT key and a cursor key, region "us" and AuditReads
-// off. Options may change the Config before the server is built (e.g.
+// an audit writer, a filesystem blob store, a JWT key and a cursor key,
+// region "us" and AuditReads off. Options may change the Config before the server is built (e.g.
 // func(c *Config) { c.MaxBodyBytes = 512 }). Everything is closed when the
 // test ends.
 func newTestEnv(tb testing.TB, opts ...func(*Config)) *testEnv {
@@ -65,12 +68,15 @@ func newTestEnv(tb testing.TB, opts ...func(*Config)) *testEnv {
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}
-	env := &testEnv{Store: store, AuditKey: mustEd25519(tb), JWTKey: mustEd25519(tb)}
+	env := &testEnv{Store: store, AuditKey: mustEd25519(tb), JWTKey: mustEd25519(tb), BlobDir: filepath.Join(tb.TempDir(), "blobs")}
+	if env.Blobs, err = blob.NewFS(env.BlobDir); err != nil {
+		tb.Fatalf("open blob store: %v", err)
+	}
 	env.Writer = audit.NewWriter(store, env.AuditKey, nil, nil)
 	cursorKey := make([]byte, 32)
 	_, _ = rand.Read(cursorKey)
 	env.Config = Config{Store: store, Audit: env.Writer, BaseURL: "http://callvault.test", Region: testRegion,
-		JWTKey: env.JWTKey, CursorKey: cursorKey}
+		JWTKey: env.JWTKey, CursorKey: cursorKey, Blobs: env.Blobs}
 	for _, o := range opts {
 		o(&env.Config)
 	}

@@ -1,0 +1,261 @@
+package http
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/callvault/callvault/internal/callvault"
+	"github.com/callvault/callvault/internal/ingest"
+)
+
+// Ingest of call records (POST .../calls), call events (POST
+// .../call-events) and FreeSWITCH CDRs (POST .../freeswitch/cdr), and legal
+// holds.
+//
+// Choices:
+//   - a batch is all or nothing: if any item is invalid, the answer is 400
+//     listing every invalid item (errors[]: index or line, field, detail)
+//     and nothing is stored; otherwise every item is stored in one
+//     transaction with one audit record, and the answer comes after the
+//     commit is durable;
+//   - ingest is idempotent on the source's id: an item whose id is stored
+//     is skipped (counted as a duplicate), so a batch can be re-sent after
+//     a timeout;
+//   - a siteId must name a site of the tenant (400 naming the item and
+//     siteId otherwise): sites are configuration, a typo must not create
+//     one. Extensions are plain numbers: an unknown extension is stored as
+//     it is, since PBXs report extensions callvault has no user for
+//     (queues, IVRs, departed staff).
+
+// batchResult is the answer of an ingest of call records.
+type batchResult struct {
+	Received   int `json:"received"`
+	Stored     int `json:"stored"`
+	Duplicates int `json:"duplicates"`
+}
+
+// batchBody returns the request body limited to MaxBatchBytes after
+// checking its Content-Type: JSON (an array, or one object for events) or
+// NDJSON.
+func (s *Server) batchBody(w http.ResponseWriter, r *http.Request) (*http.Request, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || !slices.Contains([]string{"application/json", "application/x-ndjson", "application/ndjson", "application/jsonl"}, mt) {
+			return nil, callvault.Errorf(callvault.EUnsupported, "Content-Type must be application/json (an array) or application/x-ndjson (one item per line), not %q", ct)
+		}
+	}
+	if r.ContentLength > s.cfg.MaxBatchBytes {
+		return nil, s.batchTooLarge()
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBatchBytes)
+	return r, nil
+}
+
+func (s *Server) batchTooLarge() error {
+	return callvault.Errorf(callvault.ETooLarge, "the body is larger than the limit of %d bytes (MaxBatchBytes); split the batch", s.cfg.MaxBatchBytes)
+}
+
+// batchError turns what the ingest decoders return into the API's errors:
+// a body over the limit is 413 naming it, a *ingest.BatchError a 400
+// listing every bad item.
+func (s *Server) batchError(err error, what string) error {
+	var mbe *http.MaxBytesError
+	var be *ingest.BatchError
+	switch {
+	case errors.As(err, &mbe):
+		return s.batchTooLarge()
+	case errors.As(err, &be):
+		items := make([]ItemError, 0, len(be.Errors))
+		for _, e := range be.Errors {
+			items = append(items, itemError(e))
+		}
+		n := len(be.Errors) + be.More
+		msg := fmt.Sprintf("%d invalid %s; nothing was stored", n, plural(n, what))
+		if be.More > 0 {
+			msg += fmt.Sprintf(" (the first %d are listed)", len(be.Errors))
+		}
+		return &BatchError{Err: callvault.Errorf(callvault.EInvalid, "%s", msg), Items: items}
+	case callvault.ErrorCode(err) == callvault.EInternal:
+		// A read error of the body: the client went away or sent garbage.
+		return &callvault.Error{Code: callvault.EInvalid, Message: "reading the body failed", Err: err}
+	}
+	return err
+}
+
+// itemError converts an ingest item error, whose message starts with its
+// 1-based position ("record 3: ..." in an array, "line 3: ..." in NDJSON).
+func itemError(e *callvault.Error) ItemError {
+	ie := ItemError{Field: e.Field, Detail: e.Message}
+	var n int
+	if _, err := fmt.Sscanf(e.Message, "record %d:", &n); err == nil {
+		i := n - 1
+		ie.Index = &i
+	} else if _, err := fmt.Sscanf(e.Message, "line %d:", &n); err == nil {
+		ie.Line = n
+	}
+	return ie
+}
+
+// plural is what with an s unless n is 1.
+func plural(n int, what string) string {
+	if n == 1 {
+		return what
+	}
+	return what + "s"
+}
+
+// handleCallIngest is POST /v1/tenants/{tenant}/calls: a batch of call
+// records as a JSON array or NDJSON, all or nothing, idempotent on the
+// records' ids.
+func (s *Server) handleCallIngest(w http.ResponseWriter, r *http.Request, c *Call) error {
+	r, err := s.batchBody(w, r)
+	if err != nil {
+		return err
+	}
+	recs, err := ingest.DecodeBatch(r.Body, s.cfg.MaxBatchRecords)
+	if err != nil {
+		return s.batchError(err, "record")
+	}
+	if len(recs) == 0 {
+		return callvault.Errorf(callvault.EInvalid, "the batch holds no records")
+	}
+	res, err := s.storeCalls(r.Context(), c, recs)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+// storeCalls stores validated records of the call's tenant in one change
+// set with one audit record, after checking their sites.
+func (s *Server) storeCalls(ctx context.Context, c *Call, recs []*callvault.CallRecord) (batchResult, error) {
+	res := batchResult{Received: len(recs)}
+	for _, rec := range recs {
+		rec.TenantID = c.Tenant
+	}
+	err := s.change(ctx, func(tx callvault.Tx, add func(*callvault.AuditRecord)) error {
+		if err := checkCallSites(ctx, tx, c.Tenant, recs); err != nil {
+			return err
+		}
+		stored, err := tx.PutCalls(recs)
+		if err != nil {
+			return err
+		}
+		for _, ok := range stored {
+			if ok {
+				res.Stored++
+			}
+		}
+		res.Duplicates = res.Received - res.Stored
+		add(s.batchRecord(c, "callBatch", fmt.Sprintf("%d call %s", res.Received, plural(res.Received, "record")),
+			map[string]any{"received": res.Received, "stored": res.Stored, "duplicates": res.Duplicates}))
+		return nil
+	})
+	return res, err
+}
+
+// batchRecord is the audit record of an ingest: service data, event
+// create, keyed by the request id, with the counts as the new attributes.
+func (s *Server) batchRecord(c *Call, entityType, name string, counts map[string]any) *callvault.AuditRecord {
+	rec := s.record(c, callvault.AuditData, callvault.EventCreate, entityType, c.RequestID, name)
+	rec.Details = diffDetails(nil, counts)
+	return rec
+}
+
+// checkCallSites refuses records naming a site the tenant does not have,
+// listing each with its index.
+func checkCallSites(ctx context.Context, rd callvault.Reader, tenant string, recs []*callvault.CallRecord) error {
+	sites, err := siteSet(ctx, rd, tenant)
+	if err != nil {
+		return err
+	}
+	var items []ItemError
+	for i, rec := range recs {
+		if rec.SiteID != "" && !sites[rec.SiteID] {
+			i := i
+			items = append(items, ItemError{Index: &i, Field: "siteId",
+				Detail: fmt.Sprintf("record %d: siteId: tenant %q has no site %q; create it first (POST /v1/tenants/%s/sites)", i+1, tenant, rec.SiteID, tenant)})
+		}
+	}
+	return unknownSites(items, "record")
+}
+
+// siteSet returns the ids of the tenant's sites.
+func siteSet(ctx context.Context, rd callvault.Reader, tenant string) (map[string]bool, error) {
+	all, err := rd.Sites(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]bool, len(all))
+	for _, st := range all {
+		m[st.ID] = true
+	}
+	return m, nil
+}
+
+// unknownSites is the 400 of a batch with items naming unknown sites, or
+// nil when there are none.
+func unknownSites(items []ItemError, what string) error {
+	if len(items) == 0 {
+		return nil
+	}
+	return &BatchError{Err: callvault.FieldError("siteId", "%d %s with an unknown siteId; nothing was stored",
+		len(items), plural(len(items), what)), Items: items}
+}
+
+// handleLegalHold returns the handler of POST (hold) and DELETE (release)
+// /v1/tenants/{tenant}/calls/{id}/legal-hold: a call under legal hold is
+// never purged, whatever the retention. Setting what is already set
+// changes and records nothing.
+func (s *Server) handleLegalHold(hold bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, c *Call) error {
+		id, err := pathSourceID(r, "call")
+		if err != nil {
+			return err
+		}
+		ctx := r.Context()
+		err = s.change(ctx, func(tx callvault.Tx, add func(*callvault.AuditRecord)) error {
+			rec, err := tx.Call(ctx, c.Tenant, id)
+			if err != nil {
+				return err
+			}
+			if rec.LegalHold == hold {
+				return nil
+			}
+			if err := tx.SetCallLegalHold(c.Tenant, id, hold); err != nil {
+				return err
+			}
+			a := s.record(c, callvault.AuditPlatform, callvault.EventUpdate, "call", id, callName(rec))
+			a.Details = diffDetails(map[string]any{"legalHold": rec.LegalHold}, map[string]any{"legalHold": hold})
+			add(a)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"id": id, "legalHold": hold})
+		return nil
+	}
+}
+
+// contentTypeIs reports whether the request's media type is mt.
+func contentTypeIs(r *http.Request, mt string) bool {
+	got, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return strings.EqualFold(got, mt)
+}
+
+// handleEventIngest is POST /v1/tenants/{tenant}/call-events.
+func (s *Server) handleEventIngest(w http.ResponseWriter, r *http.Request, c *Call) error {
+	return callvault.Errorf(callvault.EUnavailable, "not yet")
+}
+
+// handleFreeSWITCHCDR is POST /v1/tenants/{tenant}/freeswitch/cdr.
+func (s *Server) handleFreeSWITCHCDR(w http.ResponseWriter, r *http.Request, c *Call) error {
+	return callvault.Errorf(callvault.EUnavailable, "not yet")
+}
