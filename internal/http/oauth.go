@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
+	"mime"
 	"net"
 	"net/http"
 	"slices"
@@ -128,11 +129,31 @@ func (s *Server) authenticateClient(r *http.Request) (*client, *oauthError) {
 	return &client{app: app, basic: basic}, nil
 }
 
+// parseOAuthForm reads the body of an OAuth endpoint, which RFC 6749 §3.2,
+// RFC 7009 §2.1 and RFC 7662 §2.1 define as application/x-www-form-urlencoded
+// with no parameter repeated. (ParseForm alone accepts any other body as an
+// empty form, which surfaced as a misleading "grant_type is required".)
+func parseOAuthForm(w http.ResponseWriter, r *http.Request) *oauthError {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	ct := r.Header.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/x-www-form-urlencoded" {
+		return oerr(400, "invalid_request", "the body must be application/x-www-form-urlencoded, not Content-Type %q", ct)
+	}
+	if err := r.ParseForm(); err != nil {
+		return oerr(400, "invalid_request", "the body must be application/x-www-form-urlencoded of at most 65536 bytes")
+	}
+	for k, vs := range r.PostForm {
+		if len(vs) > 1 {
+			return oerr(400, "invalid_request", "parameter %q is repeated; each parameter may be sent once", k)
+		}
+	}
+	return nil
+}
+
 // handleToken is POST /oauth/token.
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, _ *Call) error {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		writeOAuthError(w, r, oerr(400, "invalid_request", "the body must be application/x-www-form-urlencoded of at most 65536 bytes"))
+	if oe := parseOAuthForm(w, r); oe != nil {
+		writeOAuthError(w, r, oe)
 		return nil
 	}
 	cl, oe := s.authenticateClient(r)
@@ -145,8 +166,10 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, _ *Call) er
 	}
 	resp, oe := s.grant(r, cl)
 	if oe != nil {
-		s.limiter.fail("addr:" + clientAddr(r))
-		s.limiter.fail("client:" + cl.app.ID)
+		if oe.Status < 500 { // a server fault is not the client's failure
+			s.limiter.fail("addr:" + clientAddr(r))
+			s.limiter.fail("client:" + cl.app.ID)
+		}
 		s.auditTokenRefusal(r, cl.app, r.PostForm.Get("grant_type"), oe)
 		writeOAuthError(w, r, oe)
 		return nil
@@ -305,12 +328,7 @@ func (s *Server) grantRefresh(r *http.Request, cl *client) (*tokenResponse, *oau
 	}
 	now := s.now()
 	if !old.RevokedAt.IsZero() {
-		// Reuse of a rotated (or revoked) refresh token: someone else may
-		// hold it. Revoke the whole family.
-		_ = s.store.Update(ctx, func(tx callvault.Tx) error {
-			return tx.RevokeTokenFamily(old.TenantID, old.FamilyID, now)
-		})
-		return nil, oerr(400, "invalid_grant", "the refresh token was already used or revoked; every token of its family is now revoked, sign in again")
+		return nil, s.revokeReused(r, cl.app, old)
 	}
 	if !now.Before(old.ExpiresAt) {
 		return nil, oerr(400, "invalid_grant", "the refresh token expired at %s; sign in again", old.ExpiresAt.UTC().Format(time.RFC3339))
@@ -341,6 +359,34 @@ func (s *Server) grantRefresh(r *http.Request, cl *client) (*tokenResponse, *oau
 		}
 	}
 	return s.issue(ctx, r, cl.app, old.TenantID, old.UserID, scopes, old.Grant, old.Hash, true)
+}
+
+// revokeReused answers the reuse of a rotated (or revoked) refresh token:
+// someone else may hold it, so the whole family is revoked, and that is
+// recorded in the family's tenant (whose tokens these are) in the same
+// transaction.
+func (s *Server) revokeReused(r *http.Request, app *callvault.App, old *callvault.Token) *oauthError {
+	ctx := r.Context()
+	now := s.now()
+	err := s.store.Update(ctx, func(tx callvault.Tx) error {
+		if err := tx.RevokeTokenFamily(old.TenantID, old.FamilyID, now); err != nil {
+			return err
+		}
+		actor := old.UserID
+		if actor == "" {
+			actor = app.ID
+		}
+		details, _ := json.Marshal(map[string]any{"new": map[string]any{
+			"reason": "refresh token reuse", "grant": old.Grant, "family": old.FamilyID, "address": clientAddr(r)}})
+		return tx.AppendAudit(&callvault.AuditRecord{TenantID: old.TenantID, Service: callvault.AuditAuth, EventType: callvault.EventRevoke,
+			EntityType: "token", EntityKey: old.FamilyID, DisplayName: app.Name, Timestamp: now, AuditUserID: actor,
+			RequestID: RequestID(ctx), Principal: "app:" + app.ID, Outcome: callvault.OutcomeSuccess, Details: string(details)})
+	})
+	if err != nil {
+		s.log.Error("revoke reused refresh token family", "requestId", RequestID(ctx), "err", err)
+		return oerr(503, "temporarily_unavailable", "the reused refresh token's family could not be revoked; retry later")
+	}
+	return oerr(400, "invalid_grant", "the refresh token was already used or revoked; every token of its family is now revoked, sign in again")
 }
 
 // issue creates an access token (and a refresh token when withRefresh) and
@@ -397,8 +443,14 @@ func (s *Server) issue(ctx context.Context, r *http.Request, app *callvault.App,
 			RequestID: RequestID(ctx), Principal: principal, Outcome: callvault.OutcomeSuccess, Details: string(details)})
 	})
 	if err != nil {
-		if callvault.IsConflict(err) {
-			return nil, oerr(400, "invalid_grant", "the refresh token was already used")
+		if callvault.IsConflict(err) && rotated != "" {
+			// Another request rotated the same refresh token first: that
+			// is reuse as much as a later replay is.
+			old, err := s.store.Token(ctx, rotated)
+			if err != nil {
+				return nil, oerr(503, "temporarily_unavailable", "the refresh token could not be read; retry later")
+			}
+			return nil, s.revokeReused(r, app, old)
 		}
 		s.log.Error("issue token", "requestId", RequestID(ctx), "err", err)
 		return nil, oerr(503, "temporarily_unavailable", "the token could not be stored; retry later")
@@ -437,9 +489,8 @@ func (s *Server) auditTokenRefusal(r *http.Request, app *callvault.App, grant st
 // its tokens; a refresh token takes its whole family with it. Unknown
 // tokens are answered 200 as the RFC requires.
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request, _ *Call) error {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		writeOAuthError(w, r, oerr(400, "invalid_request", "the body must be application/x-www-form-urlencoded"))
+	if oe := parseOAuthForm(w, r); oe != nil {
+		writeOAuthError(w, r, oe)
 		return nil
 	}
 	cl, oe := s.authenticateClient(r)
@@ -482,9 +533,8 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request, _ *Call) e
 // handleIntrospect is POST /oauth/introspect (RFC 7662). A client may
 // introspect only tokens issued to it; any other token is reported inactive.
 func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request, _ *Call) error {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		writeOAuthError(w, r, oerr(400, "invalid_request", "the body must be application/x-www-form-urlencoded"))
+	if oe := parseOAuthForm(w, r); oe != nil {
+		writeOAuthError(w, r, oe)
 		return nil
 	}
 	cl, oe := s.authenticateClient(r)
@@ -503,20 +553,45 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request, _ *Cal
 		return err
 	}
 	now := s.now()
-	if err != nil || t.AppID != cl.app.ID || !t.RevokedAt.IsZero() || !now.Before(t.ExpiresAt) {
+	inactive := func() error {
 		writeJSON(w, http.StatusOK, map[string]any{"active": false})
 		return nil
 	}
+	if err != nil || t.AppID != cl.app.ID || !t.RevokedAt.IsZero() || !now.Before(t.ExpiresAt) {
+		return inactive()
+	}
+	// A token is active only while what it speaks for stands, and carries
+	// only the scopes in force now, as the permission engine sees them: a
+	// scope removed from the app (or the consent) is gone at once, and a
+	// revoked consent or a disabled user ends the token.
+	scopes := intersect(t.Scopes, cl.app.Scopes)
+	if t.TenantID != cl.app.TenantID {
+		c, err := s.store.Consent(r.Context(), t.TenantID, t.AppID)
+		if err != nil && !callvault.IsNotFound(err) {
+			return err
+		}
+		if err != nil || !c.Active() {
+			return inactive()
+		}
+		scopes = intersect(scopes, c.Scopes)
+	}
 	out := map[string]any{
-		"active": true, "scope": callvault.ScopeString(t.Scopes), "client_id": t.AppID,
-		"token_type": map[string]string{callvault.TokenAccess: "access_token", callvault.TokenRefresh: "refresh_token"}[t.Kind],
-		"exp":        t.ExpiresAt.Unix(), "iat": t.IssuedAt.Unix(), "iss": s.cfg.BaseURL, "tenant": t.TenantID,
+		"active": true, "scope": callvault.ScopeString(scopes), "client_id": t.AppID,
+		"token_use": map[string]string{callvault.TokenAccess: "access_token", callvault.TokenRefresh: "refresh_token"}[t.Kind],
+		"exp":       t.ExpiresAt.Unix(), "iat": t.IssuedAt.Unix(), "iss": s.cfg.BaseURL, "tenant": t.TenantID,
+	}
+	if t.Kind == callvault.TokenAccess {
+		out["token_type"] = "Bearer" // RFC 7662 §2.2: the RFC 6749 §5.1 token type
 	}
 	if t.UserID != "" {
-		out["sub"] = t.UserID
-		if u, err := s.store.User(r.Context(), t.TenantID, t.UserID); err == nil {
-			out["username"] = u.Login
+		u, err := s.store.User(r.Context(), t.TenantID, t.UserID)
+		if err != nil && !callvault.IsNotFound(err) {
+			return err
 		}
+		if err != nil || u.Status != callvault.UserActive {
+			return inactive()
+		}
+		out["sub"], out["username"] = t.UserID, u.Login
 	} else {
 		out["sub"] = t.AppID
 	}
