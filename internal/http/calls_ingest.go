@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/callvault/callvault/internal/callvault"
 	"github.com/callvault/callvault/internal/ingest"
@@ -244,18 +246,189 @@ func (s *Server) handleLegalHold(hold bool) handlerFunc {
 	}
 }
 
-// contentTypeIs reports whether the request's media type is mt.
-func contentTypeIs(r *http.Request, mt string) bool {
-	got, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	return strings.EqualFold(got, mt)
+// eventResult is the answer of an ingest of call events.
+type eventResult struct {
+	Received   int      `json:"received"`
+	Applied    int      `json:"applied"`
+	Duplicates int      `json:"duplicates"`
+	Ended      []string `json:"ended"` // ids of the calls an ended event finished
 }
 
-// handleEventIngest is POST /v1/tenants/{tenant}/call-events.
+// handleEventIngest is POST /v1/tenants/{tenant}/call-events: one event (a
+// JSON object) or a batch (a JSON array or NDJSON), applied in order in one
+// transaction, all or nothing. Each new event is stored (a re-sent id is
+// skipped and not applied again), its call is replayed from its stored
+// events through the state machine (ingest.Replay), and the call's live
+// state is stored, or, on ended, removed and the finished call record
+// stored. An event the call's state forbids (answered before ringing,
+// anything after ended, out of order) is 409 naming its index and field.
 func (s *Server) handleEventIngest(w http.ResponseWriter, r *http.Request, c *Call) error {
-	return callvault.Errorf(callvault.EUnavailable, "not yet")
+	r, err := s.batchBody(w, r)
+	if err != nil {
+		return err
+	}
+	evs, err := ingest.DecodeEvents(r.Body, s.cfg.MaxBatchRecords)
+	if err != nil {
+		return s.batchError(err, "event")
+	}
+	if len(evs) == 0 {
+		return callvault.Errorf(callvault.EInvalid, "the body holds no events")
+	}
+	now := s.stamp()
+	for _, ev := range evs {
+		ev.TenantID, ev.ReceivedAt = c.Tenant, now
+	}
+	ctx := r.Context()
+	res := eventResult{Received: len(evs), Ended: []string{}}
+	err = s.change(ctx, func(tx callvault.Tx, add func(*callvault.AuditRecord)) error {
+		res = eventResult{Received: len(evs), Ended: []string{}} // a retried transaction starts over
+		if err := checkEventSites(ctx, tx, c.Tenant, evs); err != nil {
+			return err
+		}
+		for i, ev := range evs {
+			applied, ended, err := applyEvent(ctx, tx, ev, now)
+			if err != nil {
+				return eventError(i, err)
+			}
+			switch {
+			case !applied:
+				res.Duplicates++
+			case ended:
+				res.Ended = append(res.Ended, ev.CallID)
+				fallthrough
+			default:
+				res.Applied++
+			}
+		}
+		add(s.batchRecord(c, "callEventBatch", fmt.Sprintf("%d call %s", res.Received, plural(res.Received, "event")),
+			map[string]any{"received": res.Received, "applied": res.Applied, "duplicates": res.Duplicates, "ended": len(res.Ended)}))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
 }
 
-// handleFreeSWITCHCDR is POST /v1/tenants/{tenant}/freeswitch/cdr.
+// applyEvent stores ev unless its id is stored, replays its call from the
+// call's stored events and stores the outcome: the live state, or the
+// finished record (and no live state) when ev ended the call.
+func applyEvent(ctx context.Context, tx callvault.Tx, ev *callvault.CallEvent, now time.Time) (applied, ended bool, err error) {
+	stored, err := tx.PutCallEvents([]*callvault.CallEvent{ev})
+	if err != nil || !stored[0] {
+		return false, false, err
+	}
+	history, err := tx.CallEventsOf(ctx, ev.TenantID, ev.CallID)
+	if err != nil {
+		return false, false, err
+	}
+	active, final, err := ingest.Replay(history, now)
+	switch {
+	case err != nil:
+		return false, false, err
+	case final == nil:
+		return true, false, tx.PutActiveCall(active)
+	}
+	final.TenantID = ev.TenantID
+	if _, err := tx.PutCalls([]*callvault.CallRecord{final}); err != nil {
+		return false, false, err
+	}
+	if err := tx.DeleteActiveCall(ev.TenantID, ev.CallID); err != nil && !callvault.IsNotFound(err) {
+		return false, false, err
+	}
+	return true, true, nil
+}
+
+// eventError places the error of the i-th event of a batch: a 400 (or 409
+// for a state conflict) listing the event with its index and field.
+// Errors without a code (the store's) pass through.
+func eventError(i int, err error) error {
+	var ce *callvault.Error
+	if !errors.As(err, &ce) || ce.Code == callvault.EInternal {
+		return err
+	}
+	summary := &callvault.Error{Code: ce.Code, Field: ce.Field,
+		Message: fmt.Sprintf("event %d of the batch cannot be applied; nothing was stored: %s", i+1, ce.Message)}
+	return &BatchError{Err: summary, Items: []ItemError{{Index: &i, Field: ce.Field, Detail: fmt.Sprintf("event %d: %s", i+1, ce.Message)}}}
+}
+
+// checkEventSites refuses events naming a site the tenant does not have.
+func checkEventSites(ctx context.Context, rd callvault.Reader, tenant string, evs []*callvault.CallEvent) error {
+	sites, err := siteSet(ctx, rd, tenant)
+	if err != nil {
+		return err
+	}
+	var items []ItemError
+	for i, ev := range evs {
+		if ev.SiteID != "" && !sites[ev.SiteID] {
+			i := i
+			items = append(items, ItemError{Index: &i, Field: "siteId",
+				Detail: fmt.Sprintf("event %d: siteId: tenant %q has no site %q; create it first (POST /v1/tenants/%s/sites)", i+1, tenant, ev.SiteID, tenant)})
+		}
+	}
+	return unknownSites(items, "event")
+}
+
+// fsResult is the answer to FreeSWITCH: the counts, and why a document was
+// acknowledged without storing anything.
+type fsResult struct {
+	batchResult
+	Skipped string `json:"skipped,omitempty"`
+}
+
+// handleFreeSWITCHCDR is POST /v1/tenants/{tenant}/freeswitch/cdr: one CDR
+// as FreeSWITCH's mod_json_cdr posts it, in any of its encodings (raw
+// JSON, cdr= URL-encoded, cdr= base64; the body is identified by its
+// content, not its Content-Type), authenticated with HTTP Basic whose
+// password is an API key of the tenant holding calls.write (the user name
+// is free text). The record's site is the siteId query parameter, so the
+// module's url can be .../freeswitch/cdr?siteId=<id> (the module appends
+// ?uuid=..., which is tolerated). 200 acknowledges a stored, re-sent or
+// B-leg CDR (mod_json_cdr retries anything else); a document that cannot
+// be used is 400, which FreeSWITCH logs, retries and finally keeps in its
+// err-log-dir.
 func (s *Server) handleFreeSWITCHCDR(w http.ResponseWriter, r *http.Request, c *Call) error {
-	return callvault.Errorf(callvault.EUnavailable, "not yet")
+	site, _, _ := strings.Cut(r.URL.Query().Get("siteId"), "?")
+	if r.ContentLength > s.cfg.MaxBatchBytes {
+		return s.batchTooLarge()
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBatchBytes))
+	if err != nil {
+		return s.batchError(err, "CDR")
+	}
+	doc, err := ingest.DecodeFreeSWITCHHTTP(r.Header.Get("Content-Type"), body)
+	if err != nil {
+		return err
+	}
+	rec, err := ingest.ParseFreeSWITCH(doc)
+	switch {
+	case errors.Is(err, ingest.ErrBLeg):
+		writeJSON(w, http.StatusOK, fsResult{batchResult: batchResult{Received: 1}, Skipped: err.Error()})
+		return nil
+	case errors.As(err, new(ingest.FieldErrors)):
+		return fieldErrors(err)
+	case err != nil:
+		return err
+	}
+	rec.SiteID = site
+	res, err := s.storeCalls(r.Context(), c, []*callvault.CallRecord{rec})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, fsResult{batchResult: res})
+	return nil
+}
+
+// fieldErrors renders ingest.FieldErrors of one document as a 400 listing
+// every field.
+func fieldErrors(err error) error {
+	var fe ingest.FieldErrors
+	errors.As(err, &fe)
+	items := make([]ItemError, len(fe))
+	for i, e := range fe {
+		items[i] = ItemError{Field: e.Field, Detail: e.Message}
+	}
+	return &BatchError{Err: &callvault.Error{Code: callvault.EInvalid, Field: fe[0].Field,
+		Message: fmt.Sprintf("the document has %d invalid %s; nothing was stored", len(fe), plural(len(fe), "field"))}, Items: items}
 }

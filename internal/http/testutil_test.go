@@ -259,7 +259,8 @@ func (e *testEnv) WithAPIKey(key string) *testClient {
 
 // Do sends a request to path (relative to the server). body is sent as
 // is when it is a string or []byte, marshalled as JSON otherwise, and
-// left out when nil.
+// left out when nil; its Content-Type is application/json unless the
+// client's headers name one.
 func (c *testClient) Do(tb testing.TB, method, path string, body any) *testResponse {
 	tb.Helper()
 	var rd io.Reader
@@ -283,7 +284,7 @@ func (c *testClient) Do(tb testing.TB, method, path string, body any) *testRespo
 	for k, vs := range c.header {
 		req.Header[k] = vs
 	}
-	if rd != nil {
+	if rd != nil && req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	return c.env.send(tb, req)
