@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/callvault/callvault/internal/blob"
 	"github.com/callvault/callvault/internal/callvault"
 	"github.com/callvault/callvault/internal/credential"
 	"github.com/callvault/callvault/internal/sqlite"
@@ -30,6 +31,11 @@ Usage:
   callvault version              print the version
   callvault audit verify [--tenant T] [flags]
                                  verify audit hash chains and signed checkpoints
+  callvault import --tenant T --format ndjson|asterisk-csv|freeswitch-json [--site S]
+                   [--timezone TZ] [--batch 5000] FILE...
+                                 import call records; bad lines are reported and skipped
+  callvault purge [--tenant T] [--batch 1000] [--dry-run]
+                                 delete call data older than each tenant's retention
   callvault tenant create --id ID --name NAME [--region us] [--timezone UTC]
   callvault user create   --tenant T --login L --name N [--role admin ...] (password on stdin)
   callvault app create    --tenant T --name N [--scope calls.read ...] [--grant ...] [--role ...]
@@ -38,7 +44,8 @@ Usage:
 Every flag has an environment variable: --data is CALLVAULT_DATA, --addr is
 CALLVAULT_ADDR, --base-url CALLVAULT_BASE_URL, --region CALLVAULT_REGION,
 --log-format CALLVAULT_LOG_FORMAT, --audit-reads CALLVAULT_AUDIT_READS,
---access-ttl CALLVAULT_ACCESS_TTL, --refresh-ttl CALLVAULT_REFRESH_TTL.
+--access-ttl CALLVAULT_ACCESS_TTL, --refresh-ttl CALLVAULT_REFRESH_TTL,
+--purge-interval CALLVAULT_PURGE_INTERVAL.
 Flags win over the environment.
 `
 
@@ -81,6 +88,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "help", "--help", "-h":
 		fmt.Fprint(stdout, usage)
 		return nil
+	case "import":
+		return e.importCalls(ctx, rest)
+	case "purge":
+		return e.purge(ctx, rest)
 	case "audit":
 		if len(rest) > 0 && rest[0] == "verify" {
 			return e.auditVerify(ctx, rest[1:])
@@ -112,6 +123,7 @@ type config struct {
 	auditReads bool
 	accessTTL  time.Duration
 	refreshTTL time.Duration
+	purgeEvery time.Duration
 }
 
 // flags registers the shared flags on fs with defaults from the environment.
@@ -136,6 +148,8 @@ func (e *env) flags(fs *flag.FlagSet, c *config, withServer bool) {
 	rt, _ := time.ParseDuration(str("refresh-ttl", "720h"))
 	fs.DurationVar(&c.accessTTL, "access-ttl", at, "access token lifetime")
 	fs.DurationVar(&c.refreshTTL, "refresh-ttl", rt, "refresh token lifetime")
+	pe, _ := time.ParseDuration(str("purge-interval", "1h"))
+	fs.DurationVar(&c.purgeEvery, "purge-interval", pe, "how often expired call data is purged (0 disables)")
 }
 
 func (e *env) parse(fs *flag.FlagSet, args []string) error {
@@ -153,6 +167,7 @@ func (e *env) parse(fs *flag.FlagSet, args []string) error {
 type data struct {
 	dir       string
 	store     *sqlite.DB
+	blobs     *blob.FS
 	auditKey  ed25519.PrivateKey
 	jwtKey    ed25519.PrivateKey
 	cursorKey []byte
@@ -161,11 +176,11 @@ type data struct {
 // openData opens (creating if needed) the data directory: the SQLite
 // database (migrated), the blob directory and the keys.
 func openData(ctx context.Context, dir string) (*data, error) {
-	if err := os.MkdirAll(filepath.Join(dir, "blobs"), 0o700); err != nil {
-		return nil, err
-	}
 	d := &data{dir: dir}
 	var err error
+	if d.blobs, err = blob.NewFS(filepath.Join(dir, "blobs")); err != nil {
+		return nil, err
+	}
 	if d.auditKey, err = credential.LoadOrCreateEd25519(filepath.Join(dir, "keys", "audit-ed25519.pem")); err != nil {
 		return nil, err
 	}

@@ -10,11 +10,13 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/callvault/callvault/internal/audit"
 	"github.com/callvault/callvault/internal/demo"
 	cvhttp "github.com/callvault/callvault/internal/http"
+	"github.com/callvault/callvault/internal/retention"
 )
 
 // shutdownGrace is how long in-flight requests get to finish on shutdown.
@@ -65,7 +67,7 @@ func (e *env) serve(ctx context.Context, args []string, seed bool) error {
 	srv := cvhttp.New(cvhttp.Config{
 		Store: d.store, Audit: writer, Logger: log, BaseURL: base, Region: c.region,
 		JWTKey: d.jwtKey, CursorKey: d.cursorKey, AuditReads: c.auditReads,
-		AccessTTL: c.accessTTL, RefreshTTL: c.refreshTTL,
+		AccessTTL: c.accessTTL, RefreshTTL: c.refreshTTL, Blobs: d.blobs,
 	})
 	if seed {
 		if err := e.seedDemo(ctx, d, base); err != nil {
@@ -74,7 +76,13 @@ func (e *env) serve(ctx context.Context, args []string, seed bool) error {
 			return err
 		}
 	}
-	go checkpointEvery(ctx, writer, checkpointInterval, log)
+	// Background jobs stop before the audit writer's final flush and
+	// checkpoints, so nothing they append is left out.
+	bg, cancelBG := context.WithCancel(ctx)
+	var jobs sync.WaitGroup
+	jobs.Go(func() { checkpointEvery(bg, writer, checkpointInterval, log) })
+	jobs.Go(func() { retention.Loop(bg, &retention.Purger{Store: d.store, Blobs: d.blobs, Log: log}, c.purgeEvery) })
+	stopJobs := func() { cancelBG(); jobs.Wait() }
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -83,6 +91,7 @@ func (e *env) serve(ctx context.Context, args []string, seed bool) error {
 
 	select {
 	case err := <-errc:
+		stopJobs()
 		writer.Close()
 		return err
 	case <-ctx.Done():
@@ -94,6 +103,7 @@ func (e *env) serve(ctx context.Context, args []string, seed bool) error {
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		serr = errors.Join(serr, err)
 	}
+	stopJobs()
 	if err := writer.Close(); err != nil {
 		serr = errors.Join(serr, fmt.Errorf("flushing audit: %w", err))
 	}

@@ -1,0 +1,365 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/callvault/callvault/internal/callvault"
+	"github.com/callvault/callvault/internal/ingest"
+)
+
+// Import formats.
+const (
+	formatNDJSON     = "ndjson"
+	formatAsterisk   = "asterisk-csv"
+	formatFreeSWITCH = "freeswitch-json"
+)
+
+var importFormats = []string{formatNDJSON, formatAsterisk, formatFreeSWITCH}
+
+// maxImportBatch bounds --batch: one transaction's records stay in memory.
+const maxImportBatch = 100_000
+
+// importEntityType is the audit entityType of an import run.
+const importEntityType = "callImport"
+
+// importCalls is `callvault import`: it streams call records from files
+// (or "-" for standard input) through the format's ingest reader into the
+// tenant, one durable transaction per batch.
+//
+// Unlike the HTTP batch API, which is all or nothing, an import keeps every
+// valid record and reports each bad line on standard error as
+// "FILE:LINE: field: message"; the exit status is 1 when any line was bad.
+// Re-running an import stores nothing twice: records are keyed by their
+// source id (see ingest), and already-stored ones are counted as
+// duplicates. Memory is bounded by --batch whatever the file sizes.
+//
+// Sites: Asterisk and FreeSWITCH files do not name the tenant's site (the
+// PBX they come from), so --site names it (a site id or name of the
+// tenant) for every record of the run; when the tenant has sites it is
+// required for those formats, so that site-scoped users see the calls of
+// their sites only. NDJSON records carry their own siteId, which must name
+// a site of the tenant (else the line is bad, as in the HTTP API); --site
+// fills it in for records without one.
+//
+// One audit record per run (service data, eventType create, entityType
+// callImport) holds the counts and the files, written after the last batch,
+// also when the run fails midway.
+func (e *env) importCalls(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	var c config
+	e.flags(fs, &c, false)
+	var (
+		tenant   = fs.String("tenant", "", "tenant to import into (required)")
+		format   = fs.String("format", "", "input format: "+strings.Join(importFormats, ", ")+" (required)")
+		tz       = fs.String("timezone", "", "time zone of asterisk-csv dates (default: the tenant's; UTC for usegmtime=yes files)")
+		siteFlag = fs.String("site", "", "site (id or name) the records come from; required for PBX formats when the tenant has sites")
+		batch    = fs.Int("batch", 5000, "records per transaction")
+		every    = fs.Duration("progress-every", 2*time.Second, "interval of plain progress lines (when standard error is not a terminal)")
+	)
+	fs.SetOutput(e.stderr)
+	if err := fs.Parse(args); err != nil {
+		return &exitError{code: 2, msg: err.Error()}
+	}
+	files := fs.Args()
+	switch {
+	case *tenant == "":
+		return &exitError{code: 2, msg: "--tenant is required"}
+	case !slices.Contains(importFormats, *format):
+		return &exitError{code: 2, msg: fmt.Sprintf("--format must be one of %s, not %q", strings.Join(importFormats, ", "), *format)}
+	case len(files) == 0:
+		return &exitError{code: 2, msg: "name at least one file to import (- for standard input)"}
+	case *batch < 1 || *batch > maxImportBatch:
+		return &exitError{code: 2, msg: fmt.Sprintf("--batch must be from 1 to %d", maxImportBatch)}
+	case *tz != "" && *format != formatAsterisk:
+		return &exitError{code: 2, msg: "--timezone applies only to --format " + formatAsterisk}
+	}
+	var total int64
+	for _, f := range files {
+		if f == "-" {
+			continue
+		}
+		st, err := os.Stat(f)
+		if err != nil {
+			return &exitError{code: 2, msg: err.Error()}
+		}
+		total += st.Size()
+	}
+
+	d, err := openData(ctx, c.data)
+	if err != nil {
+		return err
+	}
+	defer d.store.Close()
+	t, err := d.store.Tenant(ctx, *tenant)
+	if callvault.IsNotFound(err) {
+		return &exitError{code: 2, msg: fmt.Sprintf("there is no tenant %q in %s", *tenant, c.data)}
+	} else if err != nil {
+		return err
+	}
+	im := &importer{env: e, store: d.store, tenant: t.ID, format: *format, batchSize: *batch}
+	if im.sites, im.site, err = resolveSite(ctx, d.store, t.ID, *siteFlag, *format); err != nil {
+		return err
+	}
+	if *format == formatAsterisk {
+		name := *tz
+		if name == "" {
+			name = t.Timezone
+		}
+		if im.loc, err = time.LoadLocation(name); err != nil {
+			return &exitError{code: 2, msg: fmt.Sprintf("--timezone %q is not an IANA time zone", name)}
+		}
+	}
+	im.prog = newProgress(e.stderr, total, *every, time.Now)
+	start := time.Now()
+	runErr := im.run(ctx, files)
+	im.prog.Finish()
+	if err := im.audit(ctx, files, runErr); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("writing the import's audit record: %w", err))
+	}
+	elapsed := time.Since(start)
+	fmt.Fprintf(e.stdout, "imported %s %.0f rec/s in %s into tenant %s\n", im.counts, rate(im.counts.Records, start, start.Add(elapsed)),
+		elapsed.Round(time.Millisecond), t.ID)
+	if im.skipped > 0 {
+		fmt.Fprintf(e.stdout, "skipped %d FreeSWITCH B-leg documents (their calls are recorded from the A-legs)\n", im.skipped)
+	}
+	if runErr != nil {
+		return runErr
+	}
+	if im.counts.Bad > 0 {
+		return &exitError{code: 1, msg: fmt.Sprintf("%d bad %s skipped (listed above); every valid record was imported",
+			im.counts.Bad, pluralize(im.counts.Bad, "line"))}
+	}
+	return nil
+}
+
+func pluralize(n int64, what string) string {
+	if n == 1 {
+		return what
+	}
+	return what + "s"
+}
+
+// resolveSite returns the tenant's site ids and the id of the site named by
+// flag (an id or a name, case-insensitively), "" when none is named.
+func resolveSite(ctx context.Context, rd callvault.Reader, tenant, flag, format string) (map[string]bool, string, error) {
+	sites, err := rd.Sites(ctx, tenant)
+	if err != nil {
+		return nil, "", err
+	}
+	ids := make(map[string]bool, len(sites))
+	var names []string
+	site := ""
+	for _, s := range sites {
+		ids[s.ID] = true
+		names = append(names, fmt.Sprintf("%s (%s)", s.Name, s.ID))
+		if flag != "" && (s.ID == flag || strings.EqualFold(s.Name, flag)) {
+			site = s.ID
+		}
+	}
+	switch {
+	case flag != "" && site == "":
+		return nil, "", &exitError{code: 2, msg: fmt.Sprintf("--site %q is not a site of tenant %s; its sites: %s", flag, tenant, orNone(names))}
+	case site == "" && format != formatNDJSON && len(sites) > 0:
+		return nil, "", &exitError{code: 2, msg: fmt.Sprintf("name the PBX this %s file comes from with --site; tenant %s has the sites %s",
+			format, tenant, strings.Join(names, ", "))}
+	}
+	return ids, site, nil
+}
+
+func orNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+// importer is one import run.
+type importer struct {
+	*env
+	store     callvault.Store
+	tenant    string
+	format    string
+	site      string          // --site as a site id, or ""
+	sites     map[string]bool // the tenant's site ids
+	loc       *time.Location  // asterisk-csv dates
+	batchSize int
+	prog      progress
+
+	batch   []*callvault.CallRecord
+	counts  importCounts
+	skipped int64 // FreeSWITCH B-legs
+	done    int64 // bytes of the files finished
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// run imports every file in turn and commits the last partial batch.
+func (im *importer) run(ctx context.Context, files []string) error {
+	for _, name := range files {
+		if err := im.file(ctx, name); err != nil {
+			return err
+		}
+	}
+	return im.flush(ctx, 0)
+}
+
+// nextFunc returns the next record of a stream and its line number; see
+// the ingest readers' Next.
+type nextFunc func() (*callvault.CallRecord, int, error)
+
+// reader returns the format's record stream over r.
+func (im *importer) reader(r io.Reader) nextFunc {
+	switch im.format {
+	case formatAsterisk:
+		return ingest.NewAsteriskReader(r, ingest.AsteriskOptions{Location: im.loc, SiteID: im.site}).Next
+	case formatFreeSWITCH:
+		fr := ingest.NewFreeSWITCHReader(r)
+		return func() (*callvault.CallRecord, int, error) {
+			for {
+				doc, line, err := fr.Next()
+				if err != nil {
+					return nil, line, err
+				}
+				rec, err := ingest.ParseFreeSWITCH(doc)
+				if errors.Is(err, ingest.ErrBLeg) {
+					im.skipped++
+					continue
+				}
+				return rec, line, err
+			}
+		}
+	}
+	return ingest.NewNDJSONReader(r).Next
+}
+
+// file imports one file ("-": standard input).
+func (im *importer) file(ctx context.Context, name string) error {
+	var src io.Reader = im.stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		src = f
+	}
+	cr := &countingReader{r: src}
+	next := im.reader(cr)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rec, line, err := next()
+		switch {
+		case errors.Is(err, io.EOF):
+			im.done += cr.n
+			return nil
+		case err != nil && callvault.ErrorCode(err) == callvault.EInvalid:
+			im.bad(name, line, err)
+			continue
+		case err != nil:
+			return fmt.Errorf("%s:%d: %w", name, line, err)
+		}
+		rec.TenantID = im.tenant
+		if rec.SiteID == "" {
+			rec.SiteID = im.site
+		} else if !im.sites[rec.SiteID] {
+			im.bad(name, line, callvault.FieldError("siteId", "siteId: tenant %q has no site %q; create it first, or name the site with --site", im.tenant, rec.SiteID))
+			continue
+		}
+		im.batch = append(im.batch, rec)
+		if len(im.batch) >= im.batchSize {
+			if err := im.flush(ctx, cr.n); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// bad reports a bad line as "FILE:LINE: field: message".
+func (im *importer) bad(name string, line int, err error) {
+	im.counts.Bad++
+	msg := err.Error()
+	var ce *callvault.Error
+	if errors.As(err, &ce) {
+		msg = ce.Message
+		if p := fmt.Sprintf("line %d: ", line); strings.HasPrefix(msg, p) {
+			msg = msg[len(p):]
+		}
+		if ce.Field != "" && !strings.HasPrefix(msg, ce.Field) {
+			msg = ce.Field + ": " + msg
+		}
+	}
+	im.prog.Say(fmt.Sprintf("%s:%d: %s", name, line, msg))
+}
+
+// flush stores the pending batch in one durable transaction; read is how
+// many bytes of the current file were read, for progress.
+func (im *importer) flush(ctx context.Context, read int64) error {
+	if len(im.batch) > 0 {
+		var stored []bool
+		err := im.store.Update(ctx, func(tx callvault.Tx) error {
+			var err error
+			stored, err = tx.PutCalls(im.batch)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, ok := range stored {
+			if ok {
+				im.counts.Stored++
+			} else {
+				im.counts.Duplicates++
+			}
+		}
+		im.counts.Records += int64(len(im.batch))
+		clear(im.batch)
+		im.batch = im.batch[:0]
+	}
+	im.prog.Update(im.counts, im.done+read)
+	return nil
+}
+
+// audit writes the run's audit record.
+func (im *importer) audit(ctx context.Context, files []string, runErr error) error {
+	det := map[string]any{
+		"format": im.format, "files": files, "records": im.counts.Records, "stored": im.counts.Stored,
+		"duplicates": im.counts.Duplicates, "badLines": im.counts.Bad,
+	}
+	if im.site != "" {
+		det["siteId"] = im.site
+	}
+	if im.skipped > 0 {
+		det["bLegsSkipped"] = im.skipped
+	}
+	if runErr != nil {
+		det["incomplete"] = true
+		det["error"] = runErr.Error()
+	}
+	b, _ := json.Marshal(map[string]any{"new": det, "old": map[string]any{}})
+	name := fmt.Sprintf("import of %d call %s (%s)", im.counts.Records, pluralize(im.counts.Records, "record"), im.format)
+	rec := &callvault.AuditRecord{TenantID: im.tenant, Service: callvault.AuditData, EventType: callvault.EventCreate,
+		EntityType: importEntityType, EntityKey: callvault.NewID("imp"), DisplayName: name, Timestamp: time.Now(),
+		AuditUserID: cliActor(), Principal: cliActor() + " (offline)", Outcome: callvault.OutcomeSuccess, Details: string(b)}
+	return im.store.Update(context.WithoutCancel(ctx), func(tx callvault.Tx) error { return tx.AppendAudit(rec) })
+}
