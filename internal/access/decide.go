@@ -58,6 +58,7 @@ func (e *Engine) Decide(p *Principal, a Action, r Resource) Decision {
 	failed := -1
 	for i, l := range layerOrder {
 		var ok bool
+		c.step = out.sb.Len()
 		switch l {
 		case LayerCredential:
 			ok = c.credential()
@@ -109,6 +110,8 @@ type decider struct {
 	now time.Time
 	d   *Decision
 	o   *detailBuf
+	// step is where the current layer's detail starts in o.
+	step int
 }
 
 // detailBuf collects the trace details of one decision. A strings.Builder
@@ -147,6 +150,7 @@ func (o *detailBuf) sep(start int) {
 // fail appends a failing step's detail, records the denial and returns
 // false for the layer method to return.
 func (c *decider) fail(detail, kind, name, reason, hint string) bool {
+	c.o.sep(c.step) // after the checks of this layer that passed
 	c.o.w(detail)
 	c.deny(kind, name, reason, hint)
 	return false

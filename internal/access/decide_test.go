@@ -574,3 +574,20 @@ func TestTenantsManageHintNamesOperators(t *testing.T) {
 		t.Fatalf("decision = %+v", d)
 	}
 }
+
+func TestTraceSeparatesChecksWithinALayer(t *testing.T) {
+	e := &Engine{Now: func() time.Time { return time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC) }}
+	perms := []callvault.Permission{callvault.PermAnalyticsRead}
+	p := &Principal{Kind: callvault.SubjectUser, TenantID: "acme", UserID: "usr_1", UserLogin: "maria", UserStatus: callvault.UserActive,
+		License: &callvault.License{Name: "pro", Features: []string{"analytics"}}, AccessLevels: map[string]callvault.AccessLevel{"analytics": "agent"},
+		Tenant: &callvault.Tenant{ID: "acme", Region: "us", RetentionDays: 730}, Credential: Credential{Kind: "api_key", Scopes: perms},
+		Roles: []RoleGrant{{Role: "supervisor", Permissions: perms}}}
+	d := e.Decide(p, Action{Name: "cdr", Permission: callvault.PermAnalyticsRead, Feature: "analytics", Product: "analytics", MinLevel: "supervisor"},
+		Resource{TenantID: "acme"})
+	if d.Allowed || d.Layer != LayerProduct {
+		t.Fatalf("decision = %+v", d)
+	}
+	if got := d.Trace[5].Detail; got != "license 'pro' includes analytics; analytics access level agent < supervisor" {
+		t.Fatalf("product detail = %q", got)
+	}
+}
