@@ -98,7 +98,7 @@ func at(unit string, n int, err error) *callvault.Error {
 		for i, fe := range e {
 			msgs[i] = fe.Message
 		}
-		return &callvault.Error{Code: callvault.EInvalid, Field: e[0].Field, Message: prefix + strings.Join(msgs, "; "), Err: err}
+		return &callvault.Error{Code: callvault.EInvalid, Field: e[0].Field, Message: prefix + strings.Join(msgs, "; ")}
 	case *callvault.Error:
 		return &callvault.Error{Code: e.Code, Field: e.Field, Message: prefix + e.Message, Err: e.Err}
 	default:

@@ -142,7 +142,9 @@ func Validate(rec *callvault.CallRecord) FieldErrors {
 	if rec.Result == "" && dirOK {
 		rec.Result = defaultResult(rec.Direction, !rec.Answer.IsZero())
 	}
-	checkEnum(&fe, "result", rec.Result, callvault.CallResults, true)
+	// An empty result is derived from the direction; with a bad direction
+	// that is the error to report.
+	checkEnum(&fe, "result", rec.Result, callvault.CallResults, dirOK)
 	checkEnum(&fe, "transport", rec.Transport, transports, false)
 	checkText(&fe, "action", rec.Action, MaxLabelLen, false)
 	checkParty(&fe, "from", &rec.From)

@@ -111,6 +111,9 @@ lines = [
     row("1004", "1001", "from-internal", clid("Dana Lee", "1004"), "PJSIP/1004-00000037", "",
         "Dial", "PJSIP/1001", D+"12:20:00", None, D+"12:20:00", "FAILED",
         uid="1793886000.320", uf="", newcols=("", "1793886000.320", 416)),
+    # back to 16 columns (configuration reloaded): a cancelled outbound call
+    row("1003", "+14155550177", "from-internal", clid('Robert "Bobby" Tables', "1003"), "SIP/1003-0000061b", "SIP/trunk-0000061c",
+        "Dial", "SIP/trunk/+14155550177", D+"13:00:00", None, D+"13:00:12", "CANCEL", ama="OMIT"),
 ]
 with open("Master.csv", "w", encoding="utf-8", newline="") as f:
     f.write("\n".join(lines) + "\n")
