@@ -324,3 +324,16 @@ func TestConcurrentRequestsKeepOneChain(t *testing.T) {
 		prev = r.Hash
 	}
 }
+
+func TestWrongMethodIs405WithAllow(t *testing.T) {
+	env := newTestEnv(t)
+	res := env.Anon().Do(t, "PUT", "/v1/me", nil)
+	p := res.WantProblem(t, 405, "")
+	if res.Header.Get("Allow") != "GET" || p.Code != EMethodNotAllowed {
+		t.Fatalf("405: Allow %q, %+v", res.Header.Get("Allow"), p)
+	}
+	if got := env.Anon().Do(t, "DELETE", "/v1/tenants/acme/users", nil).Header.Get("Allow"); got != "GET, POST" {
+		t.Fatalf("Allow = %q", got)
+	}
+	env.Anon().Get(t, "/v1/unknown/path").WantProblem(t, 404, "")
+}

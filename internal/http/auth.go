@@ -232,6 +232,9 @@ func (s *Server) principalFromAPIKey(ctx context.Context, key string) (*access.P
 	case callvault.SubjectApp:
 		p.Kind = callvault.SubjectApp
 		app, err := s.store.AppByID(ctx, k.SubjectID)
+		if callvault.IsNotFound(err) {
+			return nil, &AuthError{Reason: "the app this API key speaks for no longer exists", Hint: "a tenant admin can create a key for an existing app or user"}
+		}
 		if err != nil {
 			return nil, err
 		}

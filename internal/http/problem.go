@@ -31,11 +31,13 @@ type Problem struct {
 	RequestID string      `json:"requestId"`
 }
 
-// ItemError is one invalid item of a batch: its zero-based index in the
-// batch, the field at fault (empty when the item as a whole is, e.g. a
-// line that is not JSON) and what is wrong.
+// ItemError is one invalid item of a batch: where it is (Index, its
+// zero-based position among the batch's items, or Line, the 1-based line
+// of an NDJSON body), the field at fault (empty when the item as a whole
+// is, e.g. a line that is not JSON) and what is wrong.
 type ItemError struct {
-	Index  int    `json:"index"`
+	Index  *int   `json:"index,omitempty"`
+	Line   int    `json:"line,omitempty"`
 	Field  string `json:"field,omitempty"`
 	Detail string `json:"detail"`
 }
@@ -99,6 +101,7 @@ var statusByCode = map[string]int{
 	callvault.EInternal:     http.StatusInternalServerError,
 	callvault.EUnsupported:  http.StatusUnsupportedMediaType,
 	callvault.EOutOfWindow:  http.StatusBadRequest,
+	EMethodNotAllowed:       http.StatusMethodNotAllowed,
 }
 
 // problemFor maps any error to its problem document: the one place where

@@ -8,11 +8,13 @@ package http
 import (
 	"context"
 	"crypto/ed25519"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"regexp"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/callvault/callvault/internal/access"
@@ -130,11 +132,31 @@ func New(cfg Config) *Server {
 		s.mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
 	}
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, callvault.Errorf(callvault.ENotFound, "no route for %s %s", r.Method, r.URL.Path))
-	})
+	s.mux.HandleFunc("/", s.handleNoRoute)
 	return s
 }
+
+// handleNoRoute answers requests no route matched: 405 with Allow when the
+// path exists under other methods, 404 otherwise.
+func (s *Server) handleNoRoute(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+		if _, _, ok := s.matchRoute(m, r.URL.Path); ok {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeError(w, r, &callvault.Error{Code: EMethodNotAllowed,
+			Message: fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, strings.Join(allow, ", "))})
+		return
+	}
+	writeError(w, r, callvault.Errorf(callvault.ENotFound, "no route for %s %s", r.Method, r.URL.Path))
+}
+
+// EMethodNotAllowed is the native API's code for a known path requested
+// with a method it does not serve.
+const EMethodNotAllowed = "method_not_allowed"
 
 // Routes returns the route table, for tests and documentation.
 func (s *Server) Routes() []Route { return s.routes }
