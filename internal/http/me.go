@@ -177,7 +177,7 @@ func (s *Server) handleExplain(w http.ResponseWriter, r *http.Request, c *Call) 
 		act, route = rt.Action, rt.Method+" "+rt.Pattern
 		if t, ok := vals["tenant"]; ok {
 			res.TenantID = t
-		} else if rt.Resource != nil && rt.Action.Permission == callvault.PermTenantsManage {
+		} else if installationWide(rt) {
 			res.TenantID = ""
 		}
 	case req.Permission != "":
@@ -191,6 +191,9 @@ func (s *Server) handleExplain(w http.ResponseWriter, r *http.Request, c *Call) 
 		for _, rt := range s.routes {
 			if rt.Action.Name == req.Action {
 				act, found = rt.Action, true
+				if installationWide(rt) {
+					res.TenantID = ""
+				}
 				break
 			}
 		}
@@ -255,6 +258,12 @@ func (s *Server) hypotheticalPrincipal(ctx context.Context, tenant, userID, appI
 		p.Tenant = t
 	}
 	return p, nil
+}
+
+// installationWide reports whether a route acts on the installation rather
+// than on one tenant (the tenant list).
+func installationWide(rt Route) bool {
+	return !strings.Contains(rt.Pattern, "{tenant}") && strings.HasPrefix(rt.Pattern, "/v1/tenants")
 }
 
 // matchRoute finds the route for method and path, with its path values.
