@@ -418,7 +418,8 @@ func (s *Server) issue(ctx context.Context, r *http.Request, app *callvault.App,
 			IssuedAt: now, ExpiresAt: now.Add(s.cfg.AccessTTL)}); err != nil {
 			return err
 		}
-		if withRefresh {
+		// A refresh token only for apps allowed to redeem it.
+		if withRefresh && slices.Contains(app.Grants, callvault.GrantRefreshToken) {
 			rt := credential.New(credential.PrefixRefreshToken)
 			if err := tx.CreateToken(&callvault.Token{Hash: credential.Hash(rt), TenantID: tenant, Kind: callvault.TokenRefresh,
 				AppID: app.ID, UserID: userID, Scopes: scopes, Grant: grant, FamilyID: family,

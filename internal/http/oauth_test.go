@@ -1529,3 +1529,14 @@ func TestOAuthRefreshConcurrentReuse(t *testing.T) {
 			http.StatusBadRequest, "invalid_grant")
 	}
 }
+
+func TestNoRefreshTokenForAppsThatCannotRedeemIt(t *testing.T) {
+	env := newTestEnv(t)
+	env.MustTenant(t, "acme")
+	env.MustUser(t, "acme", "maria", callvault.RoleAgent)
+	app, secret := env.MustApp(t, "acme", "No Refresh", []string{callvault.GrantPassword}, []callvault.Permission{callvault.PermCallsRead})
+	res := env.PostForm(t, "/oauth/token", app.ID, secret, url.Values{"grant_type": {"password"}, "username": {"maria"}, "password": {testPassword}}).Want(t, 200)
+	if m := res.Map(t); m["refresh_token"] != nil || m["refresh_token_expires_in"] != nil {
+		t.Fatalf("refresh token issued to an app without the refresh_token grant: %v", m)
+	}
+}

@@ -6,8 +6,9 @@ import (
 )
 
 // limiter counts failures per key in fixed windows. A key that reached its
-// limit is blocked until its window ends. It is node-local; a multi-node
-// deployment shares it through the store (see docs/security.md).
+// limit is blocked until its window ends. It is node-local: several nodes
+// behind one balancer each keep their own counts (sharing them through the
+// store is part of the PostgreSQL scale-out work).
 type limiter struct {
 	mu     sync.Mutex
 	limit  int
