@@ -214,6 +214,17 @@ func (s *Server) auditRead(ctx context.Context, c *Call, event, entityType, key,
 	return s.audit.Append(ctx, rec)
 }
 
+// readDetails are the details of a read's audit record.
+type readDetails map[string]any
+
+// add sets k to v when set is true.
+func (d readDetails) add(k string, v any, set bool) readDetails {
+	if set {
+		d[k] = v
+	}
+	return d
+}
+
 // checkParams refuses query parameters a route does not know, naming the
 // known ones.
 func checkParams(q url.Values, known ...string) error {

@@ -102,13 +102,8 @@ func (s *Server) handleCallAnalytics(w http.ResponseWriter, r *http.Request, c *
 	}
 	resp := analyticsResponse{From: from.In(loc), To: to.In(loc), Interval: interval, Timezone: loc.String(),
 		GroupBy: groupBy, Buckets: foldBuckets(hours, interval, loc)}
-	details := map[string]any{"from": from, "to": to, "interval": interval, "buckets": len(resp.Buckets)}
-	if groupBy != "" {
-		details["groupBy"] = groupBy
-	}
-	if len(sites) > 0 {
-		details["siteId"] = sites
-	}
+	details := readDetails{"from": from, "to": to, "interval": interval, "buckets": len(resp.Buckets)}.
+		add("groupBy", groupBy, groupBy != "").add("siteId", sites, len(sites) > 0)
 	if err := s.auditRead(ctx, c, callvault.EventView, "callAnalytics", "", "call analytics", details); err != nil {
 		return err
 	}

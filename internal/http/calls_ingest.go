@@ -41,10 +41,11 @@ type batchResult struct {
 	Duplicates int `json:"duplicates"`
 }
 
-// batchBody returns the request body limited to MaxBatchBytes after
-// checking its Content-Type: JSON (an array, or one object for events) or
-// NDJSON.
-func (s *Server) batchBody(w http.ResponseWriter, r *http.Request) (*http.Request, error) {
+// decodeItems decodes the body of an ingest request with decode (a JSON
+// array or NDJSON; for events also one object) after checking its
+// Content-Type, reading at most MaxBatchBytes and MaxBatchRecords items
+// (what: "record", "event"). An empty batch is a 400.
+func decodeItems[T any](s *Server, w http.ResponseWriter, r *http.Request, decode func(io.Reader, int) ([]T, error), what string) ([]T, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || !slices.Contains([]string{"application/json", "application/x-ndjson", "application/ndjson", "application/jsonl"}, mt) {
@@ -54,8 +55,14 @@ func (s *Server) batchBody(w http.ResponseWriter, r *http.Request) (*http.Reques
 	if r.ContentLength > s.cfg.MaxBatchBytes {
 		return nil, s.batchTooLarge()
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBatchBytes)
-	return r, nil
+	items, err := decode(http.MaxBytesReader(w, r.Body, s.cfg.MaxBatchBytes), s.cfg.MaxBatchRecords)
+	if err != nil {
+		return nil, s.batchError(err, what)
+	}
+	if len(items) == 0 {
+		return nil, callvault.Errorf(callvault.EInvalid, "the body holds no %ss", what)
+	}
+	return items, nil
 }
 
 func (s *Server) batchTooLarge() error {
@@ -115,16 +122,9 @@ func plural(n int, what string) string {
 // records as a JSON array or NDJSON, all or nothing, idempotent on the
 // records' ids.
 func (s *Server) handleCallIngest(w http.ResponseWriter, r *http.Request, c *Call) error {
-	r, err := s.batchBody(w, r)
+	recs, err := decodeItems(s, w, r, ingest.DecodeBatch, "record")
 	if err != nil {
 		return err
-	}
-	recs, err := ingest.DecodeBatch(r.Body, s.cfg.MaxBatchRecords)
-	if err != nil {
-		return s.batchError(err, "record")
-	}
-	if len(recs) == 0 {
-		return callvault.Errorf(callvault.EInvalid, "the batch holds no records")
 	}
 	res, err := s.storeCalls(r.Context(), c, recs)
 	if err != nil {
@@ -142,7 +142,7 @@ func (s *Server) storeCalls(ctx context.Context, c *Call, recs []*callvault.Call
 		rec.TenantID = c.Tenant
 	}
 	err := s.change(ctx, func(tx callvault.Tx, add func(*callvault.AuditRecord)) error {
-		if err := checkCallSites(ctx, tx, c.Tenant, recs); err != nil {
+		if err := checkItemSites(ctx, tx, c.Tenant, "record", len(recs), func(i int) string { return recs[i].SiteID }); err != nil {
 			return err
 		}
 		stored, err := tx.PutCalls(recs)
@@ -170,40 +170,25 @@ func (s *Server) batchRecord(c *Call, entityType, name string, counts map[string
 	return rec
 }
 
-// checkCallSites refuses records naming a site the tenant does not have,
-// listing each with its index.
-func checkCallSites(ctx context.Context, rd callvault.Reader, tenant string, recs []*callvault.CallRecord) error {
-	sites, err := siteSet(ctx, rd, tenant)
+// checkItemSites refuses a batch of n items (what: "record", "event")
+// naming sites the tenant does not have, listing each with its index;
+// site(i) is the siteId of item i.
+func checkItemSites(ctx context.Context, rd callvault.Reader, tenant, what string, n int, site func(int) string) error {
+	all, err := rd.Sites(ctx, tenant)
 	if err != nil {
 		return err
 	}
+	known := make(map[string]bool, len(all))
+	for _, st := range all {
+		known[st.ID] = true
+	}
 	var items []ItemError
-	for i, rec := range recs {
-		if rec.SiteID != "" && !sites[rec.SiteID] {
-			i := i
+	for i := range n {
+		if id := site(i); id != "" && !known[id] {
 			items = append(items, ItemError{Index: &i, Field: "siteId",
-				Detail: fmt.Sprintf("record %d: siteId: tenant %q has no site %q; create it first (POST /v1/tenants/%s/sites)", i+1, tenant, rec.SiteID, tenant)})
+				Detail: fmt.Sprintf("%s %d: siteId: tenant %q has no site %q; create it first (POST /v1/tenants/%s/sites)", what, i+1, tenant, id, tenant)})
 		}
 	}
-	return unknownSites(items, "record")
-}
-
-// siteSet returns the ids of the tenant's sites.
-func siteSet(ctx context.Context, rd callvault.Reader, tenant string) (map[string]bool, error) {
-	all, err := rd.Sites(ctx, tenant)
-	if err != nil {
-		return nil, err
-	}
-	m := make(map[string]bool, len(all))
-	for _, st := range all {
-		m[st.ID] = true
-	}
-	return m, nil
-}
-
-// unknownSites is the 400 of a batch with items naming unknown sites, or
-// nil when there are none.
-func unknownSites(items []ItemError, what string) error {
 	if len(items) == 0 {
 		return nil
 	}
@@ -263,16 +248,9 @@ type eventResult struct {
 // stored. An event the call's state forbids (answered before ringing,
 // anything after ended, out of order) is 409 naming its index and field.
 func (s *Server) handleEventIngest(w http.ResponseWriter, r *http.Request, c *Call) error {
-	r, err := s.batchBody(w, r)
+	evs, err := decodeItems(s, w, r, ingest.DecodeEvents, "event")
 	if err != nil {
 		return err
-	}
-	evs, err := ingest.DecodeEvents(r.Body, s.cfg.MaxBatchRecords)
-	if err != nil {
-		return s.batchError(err, "event")
-	}
-	if len(evs) == 0 {
-		return callvault.Errorf(callvault.EInvalid, "the body holds no events")
 	}
 	now := s.stamp()
 	for _, ev := range evs {
@@ -282,7 +260,7 @@ func (s *Server) handleEventIngest(w http.ResponseWriter, r *http.Request, c *Ca
 	res := eventResult{Received: len(evs), Ended: []string{}}
 	err = s.change(ctx, func(tx callvault.Tx, add func(*callvault.AuditRecord)) error {
 		res = eventResult{Received: len(evs), Ended: []string{}} // a retried transaction starts over
-		if err := checkEventSites(ctx, tx, c.Tenant, evs); err != nil {
+		if err := checkItemSites(ctx, tx, c.Tenant, "event", len(evs), func(i int) string { return evs[i].SiteID }); err != nil {
 			return err
 		}
 		for i, ev := range evs {
@@ -351,23 +329,6 @@ func eventError(i int, err error) error {
 	summary := &callvault.Error{Code: ce.Code, Field: ce.Field,
 		Message: fmt.Sprintf("event %d of the batch cannot be applied; nothing was stored: %s", i+1, ce.Message)}
 	return &BatchError{Err: summary, Items: []ItemError{{Index: &i, Field: ce.Field, Detail: fmt.Sprintf("event %d: %s", i+1, ce.Message)}}}
-}
-
-// checkEventSites refuses events naming a site the tenant does not have.
-func checkEventSites(ctx context.Context, rd callvault.Reader, tenant string, evs []*callvault.CallEvent) error {
-	sites, err := siteSet(ctx, rd, tenant)
-	if err != nil {
-		return err
-	}
-	var items []ItemError
-	for i, ev := range evs {
-		if ev.SiteID != "" && !sites[ev.SiteID] {
-			i := i
-			items = append(items, ItemError{Index: &i, Field: "siteId",
-				Detail: fmt.Sprintf("event %d: siteId: tenant %q has no site %q; create it first (POST /v1/tenants/%s/sites)", i+1, tenant, ev.SiteID, tenant)})
-		}
-	}
-	return unknownSites(items, "event")
 }
 
 // fsResult is the answer to FreeSWITCH: the counts, and why a document was

@@ -45,13 +45,7 @@ func (s *Server) handleActiveCalls(w http.ResponseWriter, r *http.Request, c *Ca
 			}
 		}
 	}
-	details := map[string]any{"count": len(out)}
-	if ext != "" {
-		details["extension"] = ext
-	}
-	if len(sites) > 0 {
-		details["siteId"] = sites
-	}
+	details := readDetails{"count": len(out)}.add("extension", ext, ext != "").add("siteId", sites, len(sites) > 0)
 	if err := s.auditRead(ctx, c, callvault.EventView, "activeCalls", "", "live calls", details); err != nil {
 		return err
 	}
@@ -93,10 +87,7 @@ func (s *Server) handleEventExport(w http.ResponseWriter, r *http.Request, c *Ca
 	var sites []string
 	sc.all = true // the stream has no owners: only the site scope applies
 	applied, _ := sc.narrow(new(string), &sites)
-	details := map[string]any{"from": from, "to": to, "afterSeq": after}
-	if len(sites) > 0 {
-		details["siteId"] = sites
-	}
+	details := readDetails{"from": from, "to": to, "afterSeq": after}.add("siteId", sites, len(sites) > 0)
 	if err := s.auditRead(ctx, c, callvault.EventExport, "callEvents", "", "call event stream", details); err != nil {
 		return err
 	}

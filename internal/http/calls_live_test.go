@@ -16,6 +16,7 @@ import (
 
 	"github.com/callvault/callvault/internal/access"
 	"github.com/callvault/callvault/internal/callvault"
+	"github.com/callvault/callvault/internal/credential"
 )
 
 // Tests of live calls, call events, the event export, analytics, the
@@ -325,7 +326,8 @@ func TestFreeSWITCHEndpoint(t *testing.T) {
 	}
 	ctype, body = fsVariant(t, "02-raw.http")
 	post("freeswitch", "", ctype, body).WantProblem(t, 401, "")
-	post("freeswitch", key[:len(key)-2]+"xx", ctype, body).WantProblem(t, 401, "")
+	post("freeswitch", credential.New(credential.PrefixAPIKey), ctype, body).WantProblem(t, 401, "") // unknown
+	post("freeswitch", "not-a-key", ctype, body).WantProblem(t, 401, "")                             // malformed
 	post("freeswitch", newKey("calls.read"), ctype, body).WantProblem(t, 403, "")
 	post("freeswitch", key, ctype, []byte("not a cdr")).WantProblem(t, 400, "")
 	// Basic with an API key works only where a route declares it.

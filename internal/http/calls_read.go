@@ -184,25 +184,19 @@ func (s *Server) handleCallList(w http.ResponseWriter, r *http.Request, c *Call)
 // callReadDetails are the audit details of a listing or export: the
 // effective filter (with the caller's scope applied) and how many records
 // it returned.
-func callReadDetails(cq *callQuery, count int) map[string]any {
+func callReadDetails(cq *callQuery, count int) readDetails {
 	f := cq.f
-	m := map[string]any{"from": f.From, "to": f.To, "count": count, "snapshot": f.MaxIngestSeq}
-	add := func(k string, v any, set bool) {
-		if set {
-			m[k] = v
-		}
-	}
-	add("direction", f.Directions, len(f.Directions) > 0)
-	add("type", f.Types, len(f.Types) > 0)
-	add("result", f.Results, len(f.Results) > 0)
-	add("siteId", f.SiteIDs, len(f.SiteIDs) > 0)
-	add("extension", f.Extension, f.Extension != "")
-	add("phoneNumber", f.PhoneNumber, f.PhoneNumber != "")
-	add("sessionId", f.SessionID, f.SessionID != "")
-	add("telephonySessionId", f.TelephonySessionID, f.TelephonySessionID != "")
-	add("hasRecording", f.HasRecording, f.HasRecording != nil)
-	add("scope", cq.applied, len(cq.applied) > 0)
-	return m
+	return readDetails{"from": f.From, "to": f.To, "count": count, "snapshot": f.MaxIngestSeq}.
+		add("direction", f.Directions, len(f.Directions) > 0).
+		add("type", f.Types, len(f.Types) > 0).
+		add("result", f.Results, len(f.Results) > 0).
+		add("siteId", f.SiteIDs, len(f.SiteIDs) > 0).
+		add("extension", f.Extension, f.Extension != "").
+		add("phoneNumber", f.PhoneNumber, f.PhoneNumber != "").
+		add("sessionId", f.SessionID, f.SessionID != "").
+		add("telephonySessionId", f.TelephonySessionID, f.TelephonySessionID != "").
+		add("hasRecording", f.HasRecording, f.HasRecording != nil).
+		add("scope", cq.applied, len(cq.applied) > 0)
 }
 
 // wantsCSV reports whether the request's Accept header asks for text/csv.

@@ -158,6 +158,13 @@ func TestCallIngestIdempotentAllOrNothing(t *testing.T) {
 	if p := ac.Post(t, "/v1/tenants/acme/calls", []map[string]any{huge}).WantProblem(t, 413, ""); !strings.Contains(p.Detail, "4096 bytes") {
 		t.Fatalf("too large: %s", p.Detail)
 	}
+	// Streamed without a Content-Length, the limit is found while reading.
+	b, _ := json.Marshal([]map[string]any{huge})
+	req := mustRequest(t, ac, "POST", "/v1/tenants/acme/calls", b)
+	req.ContentLength = -1
+	if p := env.send(t, req).WantProblem(t, 413, ""); !strings.Contains(p.Detail, "4096 bytes") {
+		t.Fatalf("too large, chunked: %s", p.Detail)
+	}
 	ac.withHeader("Content-Type", "text/csv").Do(t, "POST", "/v1/tenants/acme/calls", "a,b").WantProblem(t, 415, "")
 
 	// One audit record per stored batch, in the data service.
