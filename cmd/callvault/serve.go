@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/callvault/callvault/internal/audit"
-	"github.com/callvault/callvault/internal/demo"
 	cvhttp "github.com/callvault/callvault/internal/http"
 	"github.com/callvault/callvault/internal/retention"
 )
@@ -35,6 +34,10 @@ func (e *env) serve(ctx context.Context, args []string, seed bool) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	var c config
 	e.flags(fs, &c, true)
+	var df demoFlags
+	if seed {
+		df.register(fs)
+	}
 	if err := e.parse(fs, args); err != nil {
 		return err
 	}
@@ -70,7 +73,7 @@ func (e *env) serve(ctx context.Context, args []string, seed bool) error {
 		AccessTTL: c.accessTTL, RefreshTTL: c.refreshTTL, Blobs: d.blobs,
 	})
 	if seed {
-		if err := e.seedDemo(ctx, d, base); err != nil {
+		if err := e.seedDemo(ctx, d, base, df); err != nil {
 			ln.Close()
 			writer.Close()
 			return err
@@ -138,53 +141,4 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 		}
 	})
 	return set
-}
-
-// seedDemo seeds a demo installation unless the data directory has one, and
-// prints the credentials and a curl walkthrough.
-func (e *env) seedDemo(ctx context.Context, d *data, base string) error {
-	seeded, err := demo.Seeded(ctx, d.store)
-	if err != nil {
-		return err
-	}
-	if seeded {
-		fmt.Fprintf(e.stdout, "The data directory %s already holds the demo; its secrets were printed when it was seeded.\n", d.dir)
-		return nil
-	}
-	cr, err := demo.Seed(ctx, d.store, d.jwtKey, base, time.Now())
-	if err != nil {
-		return fmt.Errorf("seeding the demo: %w", err)
-	}
-	fmt.Fprintf(e.stdout, `
-callvault demo — seeded %s
-  tenants:  acme (region us), globex (region eu, admits app "Acme Sync" for audit.read), operator
-  users:    acme admin  %s / %s     acme agent  %s / %s     operator  %s / %s
-  app:      "Acme Sync"        client_id %s  client_secret %s
-  app:      "Call Log Viewer"  client_id %s  client_secret %s  (scope calls.read only)
-  api key:  %s   (maria's, scopes audit.read admin.read)
-  JWT:      sam's user JWT credential for the jwt-bearer grant:
-            %s
-These secrets are shown once; only their hashes are stored.
-
-Try:
-  # a token for maria through Acme Sync, then who am I
-  TOKEN=$(curl -s -u %s:%s -d grant_type=password -d username=%s -d password=%s %s/oauth/token | sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p')
-  curl -s -H "Authorization: Bearer $TOKEN" %s/v1/me
-
-  # a denial that explains itself: the viewer app does not hold admin.read
-  VIEW=$(curl -s -u %s:%s -d grant_type=password -d username=%s -d password=%s %s/oauth/token | sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p')
-  curl -s -i -H "Authorization: Bearer $VIEW" %s/v1/tenants/acme/users
-
-  # find that denial by its request id (X-Request-Id of the response above)
-  curl -s -H "X-API-Key: %s" "%s/v1/tenants/acme/audit?requestId=REQUEST_ID"
-
-  # verify the audit chain offline (after stopping the server)
-  go run ./cmd/callvault audit verify --data %s
-
-`, d.dir, cr.AdminLogin, cr.AdminPassword, cr.AgentLogin, cr.AgentPassword, cr.OperatorLogin, cr.OperatorPass,
-		cr.AppID, cr.AppSecret, cr.NarrowAppID, cr.NarrowAppSecret, cr.APIKey, cr.AgentJWT,
-		cr.AppID, cr.AppSecret, cr.AdminLogin, cr.AdminPassword, base, base,
-		cr.NarrowAppID, cr.NarrowAppSecret, cr.AdminLogin, cr.AdminPassword, base, base,
-		cr.APIKey, base, d.dir)
-	return nil
 }
