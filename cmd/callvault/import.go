@@ -51,8 +51,9 @@ const importEntityType = "callImport"
 // fills it in for records without one.
 //
 // One audit record per run (service data, eventType create, entityType
-// callImport) holds the counts and the files, written after the last batch,
-// also when the run fails midway.
+// callImport) holds the counts and the files; it is appended in the last
+// batch's transaction, or on its own (with the error) when the run fails
+// midway.
 func (e *env) importCalls(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	var c config
@@ -122,8 +123,11 @@ func (e *env) importCalls(ctx context.Context, args []string) error {
 	start := time.Now()
 	runErr := im.run(ctx, files)
 	im.prog.Finish()
-	if err := im.audit(ctx, files, runErr); err != nil {
-		runErr = errors.Join(runErr, fmt.Errorf("writing the import's audit record: %w", err))
+	if runErr != nil && !im.recorded {
+		rec := im.record(files, im.counts, runErr)
+		if err := d.store.Update(context.WithoutCancel(ctx), func(tx callvault.Tx) error { return tx.AppendAudit(rec) }); err != nil {
+			runErr = errors.Join(runErr, fmt.Errorf("writing the import's audit record: %w", err))
+		}
 	}
 	elapsed := time.Since(start)
 	fmt.Fprintf(e.stdout, "imported %s %.0f rec/s in %s into tenant %s\n", im.counts, rate(im.counts.Records, start, start.Add(elapsed)),
@@ -194,10 +198,11 @@ type importer struct {
 	batchSize int
 	prog      progress
 
-	batch   []*callvault.CallRecord
-	counts  importCounts
-	skipped int64 // FreeSWITCH B-legs
-	done    int64 // bytes of the files finished
+	batch    []*callvault.CallRecord
+	counts   importCounts
+	skipped  int64 // FreeSWITCH B-legs
+	done     int64 // bytes of the files finished
+	recorded bool  // the run's audit record is written
 }
 
 // countingReader counts the bytes read through it.
@@ -212,14 +217,15 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// run imports every file in turn and commits the last partial batch.
+// run imports every file in turn, then commits the last partial batch with
+// the run's audit record.
 func (im *importer) run(ctx context.Context, files []string) error {
 	for _, name := range files {
 		if err := im.file(ctx, name); err != nil {
 			return err
 		}
 	}
-	return im.flush(ctx, 0)
+	return im.flush(ctx, 0, files)
 }
 
 // nextFunc returns the next record of a stream and its line number; see
@@ -288,7 +294,7 @@ func (im *importer) file(ctx context.Context, name string) error {
 		}
 		im.batch = append(im.batch, rec)
 		if len(im.batch) >= im.batchSize {
-			if err := im.flush(ctx, cr.n); err != nil {
+			if err := im.flush(ctx, cr.n, nil); err != nil {
 				return err
 			}
 		}
@@ -313,38 +319,46 @@ func (im *importer) bad(name string, line int, err error) {
 }
 
 // flush stores the pending batch in one durable transaction; read is how
-// many bytes of the current file were read, for progress.
-func (im *importer) flush(ctx context.Context, read int64) error {
-	if len(im.batch) > 0 {
-		var stored []bool
-		err := im.store.Update(ctx, func(tx callvault.Tx) error {
-			var err error
-			stored, err = tx.PutCalls(im.batch)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		for _, ok := range stored {
-			if ok {
-				im.counts.Stored++
-			} else {
-				im.counts.Duplicates++
+// many bytes of the current file were read, for progress. The final flush
+// (files set) also appends the run's audit record.
+func (im *importer) flush(ctx context.Context, read int64, files []string) error {
+	var c importCounts
+	err := im.store.Update(ctx, func(tx callvault.Tx) error {
+		c = im.counts
+		if len(im.batch) > 0 {
+			stored, err := tx.PutCalls(im.batch)
+			if err != nil {
+				return err
 			}
+			for _, ok := range stored {
+				if ok {
+					c.Stored++
+				} else {
+					c.Duplicates++
+				}
+			}
+			c.Records += int64(len(im.batch))
 		}
-		im.counts.Records += int64(len(im.batch))
-		clear(im.batch)
-		im.batch = im.batch[:0]
+		if files == nil {
+			return nil
+		}
+		return tx.AppendAudit(im.record(files, c, nil))
+	})
+	if err != nil {
+		return err
 	}
+	im.counts, im.recorded = c, files != nil
+	clear(im.batch)
+	im.batch = im.batch[:0]
 	im.prog.Update(im.counts, im.done+read)
 	return nil
 }
 
-// audit writes the run's audit record.
-func (im *importer) audit(ctx context.Context, files []string, runErr error) error {
+// record is the run's audit record, with the counts c.
+func (im *importer) record(files []string, c importCounts, runErr error) *callvault.AuditRecord {
 	det := map[string]any{
-		"format": im.format, "files": files, "records": im.counts.Records, "stored": im.counts.Stored,
-		"duplicates": im.counts.Duplicates, "badLines": im.counts.Bad,
+		"format": im.format, "files": files, "records": c.Records, "stored": c.Stored,
+		"duplicates": c.Duplicates, "badLines": c.Bad,
 	}
 	if im.site != "" {
 		det["siteId"] = im.site
@@ -357,9 +371,8 @@ func (im *importer) audit(ctx context.Context, files []string, runErr error) err
 		det["error"] = runErr.Error()
 	}
 	b, _ := json.Marshal(map[string]any{"new": det, "old": map[string]any{}})
-	name := fmt.Sprintf("import of %d call %s (%s)", im.counts.Records, pluralize(im.counts.Records, "record"), im.format)
-	rec := &callvault.AuditRecord{TenantID: im.tenant, Service: callvault.AuditData, EventType: callvault.EventCreate,
+	name := fmt.Sprintf("import of %d call %s (%s)", c.Records, pluralize(c.Records, "record"), im.format)
+	return &callvault.AuditRecord{TenantID: im.tenant, Service: callvault.AuditData, EventType: callvault.EventCreate,
 		EntityType: importEntityType, EntityKey: callvault.NewID("imp"), DisplayName: name, Timestamp: time.Now(),
 		AuditUserID: cliActor(), Principal: cliActor() + " (offline)", Outcome: callvault.OutcomeSuccess, Details: string(b)}
-	return im.store.Update(context.WithoutCancel(ctx), func(tx callvault.Tx) error { return tx.AppendAudit(rec) })
 }

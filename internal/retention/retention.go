@@ -19,18 +19,20 @@
 //     listed with ExpiredCalls and deleted with DeleteCalls in its own
 //     durable transaction, so memory stays bounded and an interrupted run
 //     keeps what it finished; the next run continues from there.
-//   - After a batch commits, each deleted recording's blob is deleted when
-//     RecordingBlobInUse says no remaining recording of the tenant refers to
-//     its hash (content is deduplicated per tenant). The check runs after
-//     the commit, right before the delete.
+//   - A batch's transaction also asks RecordingBlobInUse, for each deleted
+//     recording's content (deduplicated per tenant), whether a remaining
+//     recording still refers to it; after the commit the unused contents
+//     are deleted from the blob store, each checked once more right before
+//     its delete.
 //   - A run that deleted anything writes one audit record per tenant
 //     (service "data", eventType "delete", entityType "retentionPurge",
 //     entityKey the cutoff) whose details hold the counts and the cutoff
-//     under "old" (what was removed). It is written in its own transaction
-//     after the last batch, also when the run stopped early (with the error
-//     in the details). A run that found nothing to delete, and a dry run,
-//     write nothing: an hourly job would otherwise fill the trail with
-//     empty records.
+//     under "old" (what was removed; "blobs" counts the contents found
+//     unused). It is appended in the transaction of the run's last batch;
+//     when the run stops early (an error, a cancelled context) it is
+//     written on its own with the error in the details. A run that found
+//     nothing to delete, and a dry run, write nothing: an hourly job would
+//     otherwise fill the trail with empty records.
 package retention
 
 import (
@@ -181,9 +183,10 @@ func (p *Purger) Tenant(ctx context.Context, t *callvault.Tenant, dryRun bool) (
 	if dryRun {
 		return r, p.count(ctx, r)
 	}
-	err := p.purge(ctx, r)
-	if r.Calls > 0 {
-		// The record must be written even when ctx was cancelled midway.
+	recorded, err := p.purge(ctx, r, now)
+	if err != nil && r.Calls > 0 && !recorded {
+		// The run stopped after deleting something: its record is written
+		// on its own, saying so (also when ctx was cancelled midway).
 		aerr := p.Store.Update(context.WithoutCancel(ctx), func(tx callvault.Tx) error {
 			return tx.AppendAudit(p.record(r, now, err))
 		})
@@ -196,64 +199,98 @@ func (p *Purger) Tenant(ctx context.Context, t *callvault.Tenant, dryRun bool) (
 	return r, err
 }
 
-// purge deletes expired records batch by batch until none is left.
-func (p *Purger) purge(ctx context.Context, r *Result) error {
+// purge deletes expired records batch by batch until none is left. Each
+// batch's transaction also finds the recording contents the batch left
+// unused; the last batch's transaction appends the run's audit record. It
+// reports whether that record was written.
+func (p *Purger) purge(ctx context.Context, r *Result, now time.Time) (recorded bool, err error) {
 	for {
 		if err := ctx.Err(); err != nil {
-			return err
+			return false, err
 		}
-		expired, err := p.Store.ExpiredCalls(ctx, r.Tenant, r.Cutoff, p.batch())
+		// One more than a batch tells whether this batch is the last.
+		expired, err := p.Store.ExpiredCalls(ctx, r.Tenant, r.Cutoff, p.batch()+1)
 		if err != nil || len(expired) == 0 {
-			return err
+			return false, err
 		}
+		last := len(expired) <= p.batch()
+		expired = expired[:min(len(expired), p.batch())]
 		ids := make([]string, len(expired))
 		for i, c := range expired {
 			ids[i] = c.ID
 		}
 		var recs []*callvault.Recording
+		var unused []string
+		var shared int64
 		err = p.Store.Update(ctx, func(tx callvault.Tx) error {
 			var err error
-			recs, err = tx.DeleteCalls(r.Tenant, ids)
-			return err
+			if recs, err = tx.DeleteCalls(r.Tenant, ids); err != nil {
+				return err
+			}
+			unused, shared = nil, 0
+			seen := map[string]bool{}
+			for _, rec := range recs {
+				if rec.SHA256 == "" || seen[rec.SHA256] {
+					continue
+				}
+				seen[rec.SHA256] = true
+				inUse, err := tx.RecordingBlobInUse(ctx, r.Tenant, rec.SHA256)
+				if err != nil {
+					return err
+				}
+				if inUse {
+					shared++
+				} else {
+					unused = append(unused, rec.SHA256)
+				}
+			}
+			if !last {
+				return nil
+			}
+			final := *r
+			final.Batches++
+			final.Calls += int64(len(ids))
+			final.Recordings += int64(len(recs))
+			final.Shared += shared
+			final.Blobs += int64(len(unused))
+			return tx.AppendAudit(p.record(&final, now, nil))
 		})
 		if err != nil {
-			return err
+			return false, err
 		}
 		r.Batches++
 		r.Calls += int64(len(ids))
 		r.Recordings += int64(len(recs))
-		if err := p.deleteBlobs(ctx, r, recs); err != nil {
-			return err
+		r.Shared += shared
+		p.deleteBlobs(ctx, r, unused)
+		if last {
+			return true, nil
 		}
 	}
 }
 
-// deleteBlobs deletes the content of deleted recordings that no remaining
-// recording of the tenant uses. A failed blob delete is logged and counted,
-// not fatal: the metadata is gone, and the orphaned content is harmless.
-func (p *Purger) deleteBlobs(ctx context.Context, r *Result, recs []*callvault.Recording) error {
-	seen := map[string]bool{}
-	for _, rec := range recs {
-		if rec.SHA256 == "" || seen[rec.SHA256] {
-			continue
-		}
-		seen[rec.SHA256] = true
-		inUse, err := p.Store.RecordingBlobInUse(ctx, r.Tenant, rec.SHA256)
-		if err != nil {
-			return err
-		}
-		if inUse {
+// deleteBlobs deletes the recording contents a committed batch left unused,
+// checking again right before each delete that no recording has taken it up
+// since. A failed delete is logged and counted, not fatal: the metadata is
+// gone, and orphaned content is harmless.
+func (p *Purger) deleteBlobs(ctx context.Context, r *Result, shas []string) {
+	ctx = context.WithoutCancel(ctx)
+	for _, sha := range shas {
+		inUse, err := p.Store.RecordingBlobInUse(ctx, r.Tenant, sha)
+		if err == nil && inUse {
 			r.Shared++
 			continue
 		}
-		if err := p.Blobs.Delete(ctx, r.Tenant, rec.SHA256); err != nil {
+		if err == nil {
+			err = p.Blobs.Delete(ctx, r.Tenant, sha)
+		}
+		if err != nil {
 			r.BlobErrors++
-			p.log().Error("retention purge: deleting recording content", "tenant", r.Tenant, "recording", rec.ID, "sha256", rec.SHA256, "err", err)
+			p.log().Error("retention purge: deleting recording content", "tenant", r.Tenant, "sha256", sha, "err", err)
 			continue
 		}
 		r.Blobs++
 	}
-	return nil
 }
 
 // count fills a dry run's counts by paging through the calls that started
