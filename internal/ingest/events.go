@@ -144,6 +144,10 @@ type call struct {
 // for an ended event next == nil and the finished record (validated; its
 // TenantID is the event's, IngestedAt left for the store).
 //
+// The state's UpdatedAt is the timestamp of the call's last event (the
+// source's clock, like StartedAt and AnsweredAt), which the out-of-order
+// check compares with; now is used only for the future check.
+//
 // Apply sees only what ActiveCall holds, so the record it returns on ended
 // has no transfer legs and no recording ids; Replay, given the call's
 // stored events, returns the complete record. Use Replay when finishing a

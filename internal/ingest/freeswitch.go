@@ -304,7 +304,7 @@ func ParseFreeSWITCH(body []byte) (*callvault.CallRecord, error) {
 	if n := len(doc.callflow); n > 0 {
 		newest, oldest = doc.callflow[0], doc.callflow[n-1]
 	}
-	if v["originator"] != "" || v["originating_leg_uuid"] != "" || len(bytes.TrimSpace(newest.CallerProfile.Originator)) > 2 {
+	if v["originator"] != "" || v["originating_leg_uuid"] != "" || nonEmptyObject(newest.CallerProfile.Originator) {
 		return nil, ErrBLeg
 	}
 
@@ -495,6 +495,12 @@ func ParseFreeSWITCH(body []byte) (*callvault.CallRecord, error) {
 	return rec, nil
 }
 
+// nonEmptyObject reports whether raw is a JSON object with members.
+func nonEmptyObject(raw json.RawMessage) bool {
+	var m map[string]json.RawMessage
+	return json.Unmarshal(raw, &m) == nil && len(m) > 0
+}
+
 func firstOf(ps []fsProfile) string {
 	for _, p := range ps {
 		if p.DestinationNumber != "" {
@@ -625,13 +631,11 @@ func WalkFreeSWITCH(fsys fs.FS, root string, fn func(name string, line int, rec 
 			return fn(name, 0, nil, err)
 		}
 		defer f.Close()
-		head := make([]byte, MaxFreeSWITCHDoc+1)
-		n, err := io.ReadFull(f, head)
-		head = head[:n]
-		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		head, err := io.ReadAll(io.LimitReader(f, MaxFreeSWITCHDoc+1))
+		if err != nil {
 			return fn(name, 0, nil, err)
 		}
-		if t := bytes.TrimSpace(head); n <= MaxFreeSWITCHDoc && bytes.Count(t, []byte("\n")) > 0 && len(t) > 0 && t[0] == '{' && json.Valid(t) {
+		if t := bytes.TrimSpace(head); len(head) <= MaxFreeSWITCHDoc && bytes.Count(t, []byte("\n")) > 0 && len(t) > 0 && t[0] == '{' && json.Valid(t) {
 			// One pretty-printed document.
 			rec, err := ParseFreeSWITCH(t)
 			return fn(name, 1, rec, lineErr(1, err))

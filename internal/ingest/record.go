@@ -289,40 +289,49 @@ func (n *NDJSONReader) Next() (*callvault.CallRecord, int, error) {
 	}
 }
 
-// DecodeBatch decodes a batch of call records from r: a JSON array of
-// record objects, or NDJSON (told apart by the first non-space byte, '['
-// for an array). Every record is validated. A batch is all or nothing: if
-// any item is bad, DecodeBatch returns a *BatchError listing the bad items
-// (by line for NDJSON, by 1-based position for an array) and no records.
-// max > 0 limits the number of records (ETooLarge beyond it). A read error
-// of r is returned as it is.
+// ForEachRecord streams the call records of a batch from r, a JSON array
+// of record objects or NDJSON (told apart by the first non-space byte, '['
+// for an array), without holding the batch in memory. fn gets each record,
+// validated (see DecodeRecord), or the error of a bad item: a
+// *callvault.Error whose message starts with the item's position ("line
+// 3: " for NDJSON, "record 3: " for the 3rd element of an array); pos is
+// that line or position. A bad item does not stop the stream; fn
+// returning an error does, and ForEachRecord returns it. A malformed array
+// (it cannot be read past the error) ends the stream with an EInvalid
+// error; a read error of r is returned as it is.
+func ForEachRecord(r io.Reader, fn func(rec *callvault.CallRecord, pos int, err error) error) error {
+	return eachItem(r, func(unit string, n int, data []byte, err error) error {
+		var rec *callvault.CallRecord
+		if err == nil {
+			rec, err = DecodeRecord(data)
+		}
+		if err != nil {
+			return fn(nil, n, at(unit, n, err))
+		}
+		return fn(rec, n, nil)
+	})
+}
+
+// DecodeBatch decodes a whole batch of call records from r (see
+// ForEachRecord). A batch is all or nothing: if any item is bad,
+// DecodeBatch returns a *BatchError listing the bad items and no records.
+// max > 0 limits the number of records (ETooLarge beyond it).
 func DecodeBatch(r io.Reader, max int) ([]*callvault.CallRecord, error) {
 	var recs []*callvault.CallRecord
 	var be BatchError
-	bad := func(e *callvault.Error) {
-		if len(be.Errors) < MaxBatchErrors {
-			be.Errors = append(be.Errors, e)
-		} else {
+	n := 0
+	err := ForEachRecord(r, func(rec *callvault.CallRecord, _ int, err error) error {
+		if n++; max > 0 && n > max {
+			return callvault.Errorf(callvault.ETooLarge, "the batch has more than %d records", max)
+		}
+		switch {
+		case err == nil:
+			recs = append(recs, rec)
+		case len(be.Errors) < MaxBatchErrors:
+			be.Errors = append(be.Errors, err.(*callvault.Error))
+		default:
 			be.More++
 		}
-	}
-	tooMany := func() error {
-		return callvault.Errorf(callvault.ETooLarge, "the batch has more than %d records", max)
-	}
-	err := eachItem(r, func(unit string, n int, data []byte, err error) error {
-		if max > 0 && len(recs)+len(be.Errors)+be.More >= max {
-			return tooMany()
-		}
-		if err != nil {
-			bad(at(unit, n, err))
-			return nil
-		}
-		rec, err := DecodeRecord(data)
-		if err != nil {
-			bad(at(unit, n, err))
-			return nil
-		}
-		recs = append(recs, rec)
 		return nil
 	})
 	if err != nil {

@@ -317,3 +317,23 @@ func TestDecodeBatchManyErrors(t *testing.T) {
 		t.Errorf("%s", be.Error())
 	}
 }
+
+func TestForEachRecordGoesOnAfterBadItems(t *testing.T) {
+	body := "[" + goodRecord + `,{"id":"bad"},` + strings.Replace(goodRecord, `"c1"`, `"c2"`, 1) + "]"
+	var got []string
+	err := ForEachRecord(strings.NewReader(body), func(rec *callvault.CallRecord, pos int, err error) error {
+		if err != nil {
+			got = append(got, callvault.ErrorMessage(err)[:9])
+			return nil
+		}
+		got = append(got, rec.ID)
+		return nil
+	})
+	if err != nil || strings.Join(got, ",") != "c1,record 2,c2" {
+		t.Errorf("%v %q", err, got)
+	}
+	stop := errors.New("stop")
+	if err := ForEachRecord(strings.NewReader(body), func(*callvault.CallRecord, int, error) error { return stop }); err != stop {
+		t.Errorf("not stopped: %v", err)
+	}
+}
