@@ -323,7 +323,7 @@ func TestForEachRecordGoesOnAfterBadItems(t *testing.T) {
 	var got []string
 	err := ForEachRecord(strings.NewReader(body), func(rec *callvault.CallRecord, pos int, err error) error {
 		if err != nil {
-			got = append(got, callvault.ErrorMessage(err)[:9])
+			got = append(got, callvault.ErrorMessage(err)[:8])
 			return nil
 		}
 		got = append(got, rec.ID)
