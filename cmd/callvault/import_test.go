@@ -55,7 +55,9 @@ func newTenantWithSite(t *testing.T, data string) string {
 // from yesterday, with four bad lines, and returns its path.
 func masterCSV(t *testing.T, dir string, day time.Time) string {
 	t.Helper()
-	at := func(h, m, s int) string { return day.Add(time.Duration(h*3600+m*60+s) * time.Second).Format(time.DateTime) }
+	at := func(h, m, s int) string {
+		return day.Add(time.Duration(h*3600+m*60+s) * time.Second).Format(time.DateTime)
+	}
 	lines := []string{
 		// 1: inbound, answered
 		fmt.Sprintf(`"","+14155550142","1001","from-trunk",""""" <+14155550142>","PJSIP/trunk-00000001","PJSIP/1001-00000002","Dial","PJSIP/1001,30,tT","%s","%s","%s",200,194,"ANSWERED","DOCUMENTATION","1793872800.101",""`, at(9, 0, 0), at(9, 0, 6), at(9, 3, 20)),
@@ -135,16 +137,16 @@ func TestImportAsteriskCSV(t *testing.T) {
 		t.Errorf("summary: %q", out)
 	}
 	for _, want := range []string{
-		csv + ":3: ",                            // wrong column count
+		csv + ":3: ", // wrong column count
 		csv + ":5: start: \"2026-13-45 25:61:00\"", // bad timestamp
-		csv + ":7: duration: -30 is negative",   // negative duration
-		csv + ":10: ",                           // truncated
+		csv + ":7: duration: -30 is negative",      // negative duration
+		csv + ":10: ",                              // truncated
 	} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
 	}
-	if n := len(regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(csv) + `:\d+: `).FindAllString(stderr, -1)); n != 4 {
+	if n := len(regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(csv)+`:\d+: `).FindAllString(stderr, -1)); n != 4 {
 		t.Errorf("%d bad-line reports, want 4:\n%s", n, stderr)
 	}
 	// Plain progress lines (standard error is no terminal here).
