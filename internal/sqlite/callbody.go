@@ -13,38 +13,62 @@ import (
 // The body column of calls holds what no query filters on, as JSON:
 //
 //	{"action":"Phone Call","transport":"PSTN",
-//	 "from":{"name":"Ann Lee","extId":"usr_1","ext":"101"},"to":{...},
-//	 "legs":[{"type":"Accept","master":true,"direction":"Inbound",
-//	          "action":"Phone Call","result":"Accepted","transport":"PSTN",
-//	          "from":{"number":"+14155550100",...},"to":{...},
-//	          "startUs":1741944413589793,"durationMs":61000}],
+//	 "from":{"name":"Ann Lee"},"to":{"name":"Sam Cho","extId":"usr_1","ext":"101"},
+//	 "legs":[{"type":"PstnToSip","master":true,"from":"F","to":"T","durationMs":61000},
+//	         {"type":"Accept","transport":"VoIP","from":"F","to":"T","offsetUs":9000000,"durationMs":52000}],
 //	 "recordingIds":["rec_1"]}
 //
-// Empty strings, an empty party and a zero leg start are left out. The
-// record's own parties leave out their phone numbers, which have columns.
+// It is written and read only by the store, and kept small, since every
+// byte of it is written twice (WAL, then the database file) at ingest:
+//
+//   - Empty strings, empty parties and false are left out. The record's own
+//     parties leave out their phone numbers, which have columns.
+//   - A leg's direction, action, result and transport are left out when
+//     they equal the record's (and written, "" included, when they do not).
+//   - A leg party equal to the record's From is "F", to its To "T"; any
+//     other is an object with number, name, extId and ext.
+//   - A leg's start is offsetUs, microseconds after the record's start,
+//     left out when 0; a leg without a start has "noStart":true.
+//
 // Bulk ingest encodes a body per record, so appendCallBody appends to a
 // reused buffer without reflection; reads decode with encoding/json into
 // the mirror types below.
 
-// bodyParty is a Party in a body.
+// bodyParty is a Party in a body: an object, or "F" or "T" in a leg.
 type bodyParty struct {
+	ref    byte   // 'F', 'T' or 0 for an object
 	Number string `json:"number"`
 	Name   string `json:"name"`
 	ExtID  string `json:"extId"`
 	Ext    string `json:"ext"`
 }
 
+// UnmarshalJSON reads an object or a reference.
+func (p *bodyParty) UnmarshalJSON(b []byte) error {
+	switch string(b) {
+	case `"F"`:
+		p.ref = 'F'
+		return nil
+	case `"T"`:
+		p.ref = 'T'
+		return nil
+	}
+	type plain bodyParty // without this method
+	return json.Unmarshal(b, (*plain)(p))
+}
+
 // bodyLeg is a Leg in a body.
 type bodyLeg struct {
 	Type       string    `json:"type"`
 	Master     bool      `json:"master"`
-	Direction  string    `json:"direction"`
-	Action     string    `json:"action"`
-	Result     string    `json:"result"`
-	Transport  string    `json:"transport"`
+	Direction  *string   `json:"direction"`
+	Action     *string   `json:"action"`
+	Result     *string   `json:"result"`
+	Transport  *string   `json:"transport"`
 	From       bodyParty `json:"from"`
 	To         bodyParty `json:"to"`
-	StartUs    *int64    `json:"startUs"`
+	OffsetUs   int64     `json:"offsetUs"`
+	NoStart    bool      `json:"noStart"`
 	DurationMs int64     `json:"durationMs"`
 }
 
@@ -73,7 +97,7 @@ func appendCallBody(b []byte, r *callvault.CallRecord) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendLeg(b, &r.Legs[i])
+			b = appendLeg(b, r, &r.Legs[i])
 		}
 		b = append(b, ']')
 	}
@@ -91,7 +115,7 @@ func appendCallBody(b []byte, r *callvault.CallRecord) []byte {
 	return append(b, '}')
 }
 
-func appendLeg(b []byte, l *callvault.Leg) []byte {
+func appendLeg(b []byte, r *callvault.CallRecord, l *callvault.Leg) []byte {
 	b = append(b, '{')
 	first := true
 	b = appendStrField(b, &first, "type", l.LegType)
@@ -99,21 +123,46 @@ func appendLeg(b []byte, l *callvault.Leg) []byte {
 		b = appendKey(b, &first, "master")
 		b = append(b, "true"...)
 	}
-	b = appendStrField(b, &first, "direction", l.Direction)
-	b = appendStrField(b, &first, "action", l.Action)
-	b = appendStrField(b, &first, "result", l.Result)
-	b = appendStrField(b, &first, "transport", l.Transport)
-	b = appendParty(b, &first, "from", &l.From, true)
-	b = appendParty(b, &first, "to", &l.To, true)
-	if !l.Start.IsZero() {
-		b = appendKey(b, &first, "startUs")
-		b = strconv.AppendInt(b, l.Start.UnixMicro(), 10)
+	b = appendDelta(b, &first, "direction", l.Direction, r.Direction)
+	b = appendDelta(b, &first, "action", l.Action, r.Action)
+	b = appendDelta(b, &first, "result", l.Result, r.Result)
+	b = appendDelta(b, &first, "transport", l.Transport, r.Transport)
+	b = appendLegParty(b, &first, "from", r, &l.From)
+	b = appendLegParty(b, &first, "to", r, &l.To)
+	if l.Start.IsZero() {
+		b = appendKey(b, &first, "noStart")
+		b = append(b, "true"...)
+	} else if off := l.Start.UnixMicro() - r.Start.UnixMicro(); off != 0 {
+		b = appendKey(b, &first, "offsetUs")
+		b = strconv.AppendInt(b, off, 10)
 	}
 	if l.DurationMs != 0 {
 		b = appendKey(b, &first, "durationMs")
 		b = strconv.AppendInt(b, l.DurationMs, 10)
 	}
 	return append(b, '}')
+}
+
+// appendDelta appends "key":"v" unless v equals the record's value.
+func appendDelta(b []byte, first *bool, key, v, record string) []byte {
+	if v == record {
+		return b
+	}
+	return appendJSONString(appendKey(b, first, key), v)
+}
+
+// appendLegParty appends a leg's party as "F" or "T" when it equals the
+// record's From or To, and as an object otherwise.
+func appendLegParty(b []byte, first *bool, key string, r *callvault.CallRecord, p *callvault.Party) []byte {
+	switch {
+	case *p == (callvault.Party{}):
+		return b
+	case *p == r.From:
+		return append(appendKey(b, first, key), `"F"`...)
+	case *p == r.To:
+		return append(appendKey(b, first, key), `"T"`...)
+	}
+	return appendParty(b, first, key, p, true)
 }
 
 // appendParty appends "key":{...} unless the party (without its number when
@@ -201,26 +250,28 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// decodeCallBody fills the fields of r that live in body. The record's own
-// phone numbers must be set before (they come from columns).
+// decodeCallBody fills the fields of r that live in body. The record's
+// start, direction, result and phone numbers must be set before (they come
+// from columns).
 func decodeCallBody(body []byte, r *callvault.CallRecord) error {
 	var cb callBody
 	if err := json.Unmarshal(body, &cb); err != nil {
 		return fmt.Errorf("call %q: decode body: %w", r.ID, err)
 	}
 	r.Action, r.Transport = cb.Action, cb.Transport
-	r.From = cb.From.party(r.From.PhoneNumber)
-	r.To = cb.To.party(r.To.PhoneNumber)
+	r.From = cb.From.party(r, r.From.PhoneNumber)
+	r.To = cb.To.party(r, r.To.PhoneNumber)
 	if len(cb.Legs) > 0 {
 		r.Legs = make([]callvault.Leg, len(cb.Legs))
 		for i, l := range cb.Legs {
 			leg := callvault.Leg{
-				LegType: l.Type, Master: l.Master, Direction: l.Direction, Action: l.Action,
-				Result: l.Result, Transport: l.Transport,
-				From: l.From.party(l.From.Number), To: l.To.party(l.To.Number), DurationMs: l.DurationMs,
+				LegType: l.Type, Master: l.Master,
+				Direction: or(l.Direction, r.Direction), Action: or(l.Action, r.Action),
+				Result: or(l.Result, r.Result), Transport: or(l.Transport, r.Transport),
+				From: l.From.party(r, l.From.Number), To: l.To.party(r, l.To.Number), DurationMs: l.DurationMs,
 			}
-			if l.StartUs != nil {
-				leg.Start = time.UnixMicro(*l.StartUs).UTC()
+			if !l.NoStart {
+				leg.Start = time.UnixMicro(r.Start.UnixMicro() + l.OffsetUs).UTC()
 			}
 			r.Legs[i] = leg
 		}
@@ -229,6 +280,21 @@ func decodeCallBody(body []byte, r *callvault.CallRecord) error {
 	return nil
 }
 
-func (p bodyParty) party(number string) callvault.Party {
+// or returns *p, or def when p is nil.
+func or(p *string, def string) string {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+// party returns the Party p stands for in record r, with the number given.
+func (p *bodyParty) party(r *callvault.CallRecord, number string) callvault.Party {
+	switch p.ref {
+	case 'F':
+		return r.From
+	case 'T':
+		return r.To
+	}
 	return callvault.Party{PhoneNumber: number, Name: p.Name, ExtensionID: p.ExtID, ExtensionNumber: p.Ext}
 }

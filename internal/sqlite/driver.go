@@ -16,6 +16,12 @@ type connSpec struct {
 	busyTimeout time.Duration
 }
 
+// writerCacheKiB is the page cache of the writer connection. Bulk call
+// ingest inserts into the random-keyed (tenant_id, id) index of calls; with
+// SQLite's default 2 MiB cache most of those inserts read their page back
+// from the file (see docs/benchmarks.md, "Call store (SQLite)").
+const writerCacheKiB = 64 << 10
+
 // driverDSN returns the database/sql driver name and data source name for
 // spec. It is the only place that knows the driver: swapping drivers means
 // changing this function and the import above (and nothing else, since
@@ -25,7 +31,8 @@ type connSpec struct {
 // synchronous=FULL, so that a commit is on disk when it returns. The writer
 // also sets journal_mode=WAL (persistent in the file) and begins every
 // transaction with BEGIN IMMEDIATE, taking the write lock up front instead of
-// failing on upgrade; readers are query_only.
+// failing on upgrade, and a page cache of writerCacheKiB; readers are
+// query_only.
 func driverDSN(spec connSpec) (driver, dsn string) {
 	q := url.Values{}
 	q.Set("_foreign_keys", "on")
@@ -36,6 +43,7 @@ func driverDSN(spec connSpec) (driver, dsn string) {
 	} else {
 		q.Set("_journal_mode", "WAL")
 		q.Set("_txlock", "immediate")
+		q.Set("_cache_size", fmt.Sprint(-writerCacheKiB))
 	}
 	u := url.URL{Scheme: "file", Path: spec.path}
 	// "file:" + escaped path (no authority), so a '?' or '#' in the path

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,6 +91,9 @@ func TestPragmas(t *testing.T) {
 		if got := pragma(pool.q, "busy_timeout"); got != "5000" {
 			t.Errorf("%s: busy_timeout = %q, want 5000", pool.name, got)
 		}
+	}
+	if got, want := pragma(db.write, "cache_size"), fmt.Sprint(-writerCacheKiB); got != want {
+		t.Errorf("writer: cache_size = %s, want %s", got, want)
 	}
 	if got := pragma(db.read, "query_only"); got != "1" {
 		t.Errorf("reader: query_only = %q, want 1", got)

@@ -158,6 +158,7 @@ func testTenants(t *testing.T, s callvault.Store) {
 	want.Name, want.Region, want.Timezone = "Renamed", "eu", "Europe/Berlin"
 	want.RetentionDays, want.AuditRetentionDays = 30, 365
 	want.AllowedClientRegions = nil
+	want.LegalHold = true
 	want.UpdatedAt = at(500)
 	want.CreatedAt = at(-500)
 	MustUpdate(t, s, func(tx callvault.Tx) error { return tx.UpdateTenant(want) })

@@ -39,6 +39,33 @@
 //     (EConflict); AuditRecords without a tenant is EInvalid.
 //   - PutCheckpoint is EConflict for a second checkpoint of the same tenant,
 //     Seq and KeyID.
+//
+// And for call data (calls.go, calldata.go):
+//
+//   - PutCalls and PutCallEvents skip what exists (or came earlier in the
+//     batch) by (TenantID, ID), number what they store per tenant from 1
+//     without gaps, set IngestedAt (now) and ReceivedAt (now, unless given),
+//     and change nothing else, not even skipped records. A bad batch (a nil
+//     or incomplete record: EInvalid; an unknown tenant: ENotFound) stores
+//     nothing and leaves the transaction usable.
+//   - Calls orders by Start, then ID, both descending; After is strictly
+//     after that position; From is inclusive and To exclusive, at the
+//     microsecond; PhoneNumber matches From or To; HasRecording means
+//     RecordingIDs is not empty; MaxIngestSeq hides later arrivals.
+//   - AggregateCalls buckets by the UTC hour (floor, also before 1970),
+//     returns only groups with calls (none when nothing matches) and is
+//     EInvalid for an unknown GroupBy. Answered: Answer set; missed: inbound
+//     and not answered; TalkMs is summed.
+//   - ExpiredCalls is oldest first, cutoff exclusive, skips records under
+//     legal hold and returns nothing while the tenant is under legal hold.
+//   - DeleteCalls returns the deleted recordings (those whose CallID is one
+//     of the ids) ordered by ID and ignores unknown ids.
+//   - RecordingBlobInUse is false for the empty SHA-256.
+//   - ActiveCalls is ordered by StartedAt, then CallID; PutActiveCall
+//     replaces every field.
+//   - DeleteTenant deletes the tenant's call data, whatever its legal hold;
+//     the ingest and event sequences of a tenant created again with the same
+//     id go on from the old ones.
 package storetest
 
 import (
@@ -87,6 +114,19 @@ func Run(t *testing.T, newStore func(t *testing.T) callvault.Store) {
 		{"AuditPaging", testAuditPaging},
 		{"AuditConcurrent", testAuditConcurrent},
 		{"Checkpoints", testCheckpoints},
+		{"Calls", testCalls},
+		{"PutCallsIdempotent", testPutCallsIdempotent},
+		{"CallFilters", testCallFilters},
+		{"CallPaging", testCallPaging},
+		{"CallSnapshot", testCallSnapshot},
+		{"CallAggregates", testCallAggregates},
+		{"ExpiredCalls", testExpiredCalls},
+		{"DeleteCalls", testDeleteCalls},
+		{"Recordings", testRecordings},
+		{"ActiveCalls", testActiveCalls},
+		{"CallEvents", testCallEvents},
+		{"CallIsolation", testCallIsolation},
+		{"DeleteTenantCallData", testDeleteTenantCallData},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
