@@ -82,10 +82,10 @@ const (
 // cdr_csv writes one record per line, but it does not escape CR or LF in
 // values, so a quoted value may span lines. The reader hands each line to
 // encoding/csv; when a line ends inside a quoted value it retries with the
-// next lines joined (up to 8 lines or 16 KiB). If no join gives a
-// well-formed record of a known column count, only the first line is
-// reported bad and reading resumes at the line after it, so a truncated
-// line (a crash while writing) does not swallow the good lines behind it.
+// next lines joined (up to 8 lines or 16 KiB). If no join gives a valid
+// record, only the first line is reported bad and reading resumes at the
+// line after it, so a truncated line (a crash while writing) does not
+// swallow the good lines behind it.
 type AsteriskReader struct {
 	lines   *lineReader
 	opts    AsteriskOptions
@@ -168,15 +168,19 @@ func (a *AsteriskReader) Next() (*callvault.CallRecord, int, error) {
 				if len(joined) > maxAsteriskRecord {
 					break
 				}
-				f, err := a.parseCSV(joined)
-				if err == nil && a.columns(f) != nil {
-					break // well-formed, but not a record: the first line is bad
+				f, jerr := a.parseCSV(joined)
+				if jerr == nil {
+					// Take the join only if it makes a good record: a
+					// truncated line followed by good ones can also
+					// join into something well-formed, and those good
+					// lines must not be lost with it.
+					if rec, _, rerr := a.record(f, joined, first.num); rerr == nil {
+						a.pending = a.pending[k+1:]
+						return rec, first.num, nil
+					}
+					break
 				}
-				if err == nil {
-					a.pending = a.pending[k+1:]
-					return a.record(f, joined, first.num)
-				}
-				if !isOpenQuote(err) {
+				if !isOpenQuote(jerr) {
 					break
 				}
 			}
@@ -228,13 +232,8 @@ func csvError(err error) *callvault.Error {
 	return &callvault.Error{Code: callvault.EInvalid, Message: "not valid CSV", Err: err}
 }
 
-// columns tells which optional columns the fields have, or returns an
+// layout tells which optional columns the fields have, or returns an
 // error naming the count.
-func (a *AsteriskReader) columns(f []string) *callvault.Error {
-	_, err := a.layout(f)
-	return err
-}
-
 func (a *AsteriskReader) layout(f []string) (AsteriskColumns, *callvault.Error) {
 	n := len(f)
 	if c := a.opts.Columns; c != nil {

@@ -312,3 +312,21 @@ func TestParseCallerID(t *testing.T) {
 		}
 	}
 }
+
+func TestAsteriskTruncatedLineKeepsGoodLines(t *testing.T) {
+	// Cut inside clid's quoted name: joined with the next lines the quotes
+	// pair up differently, and whatever comes out must not cost the good
+	// lines.
+	for cut := 1; cut < len(ast16); cut++ {
+		in := ast16[:cut] + "\n" + ast16 + "\n" + ast16 + "\n"
+		recs, errs := readAsterisk(t, in, AsteriskOptions{})
+		if recs[2] == nil || recs[3] == nil {
+			t.Fatalf("cut at %d (%q): good lines lost; records at %v, errors %v", cut, ast16[:cut], keys(recs), errs)
+		}
+		// (A line cut right after the comma before amaflags is a valid
+		// 16-column line with an empty amaflags; any other cut is bad.)
+		if recs[1] != nil && cut != strings.LastIndex(ast16, ",")+1 {
+			t.Fatalf("cut at %d: a record from a truncated line", cut)
+		}
+	}
+}
