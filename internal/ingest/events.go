@@ -63,33 +63,7 @@ func DecodeEvent(data []byte) (*callvault.CallEvent, error) {
 // DecodeEvents decodes a batch of call events from r, a JSON array or
 // NDJSON, all or nothing, like DecodeBatch.
 func DecodeEvents(r io.Reader, max int) ([]*callvault.CallEvent, error) {
-	var evs []*callvault.CallEvent
-	var be BatchError
-	err := eachItem(r, func(unit string, n int, data []byte, err error) error {
-		if max > 0 && len(evs)+len(be.Errors)+be.More >= max {
-			return callvault.Errorf(callvault.ETooLarge, "the batch has more than %d events", max)
-		}
-		var ev *callvault.CallEvent
-		if err == nil {
-			ev, err = DecodeEvent(data)
-		}
-		switch {
-		case err == nil:
-			evs = append(evs, ev)
-		case len(be.Errors) < MaxBatchErrors:
-			be.Errors = append(be.Errors, at(unit, n, err))
-		default:
-			be.More++
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if len(be.Errors) > 0 {
-		return nil, &be
-	}
-	return evs, nil
+	return decodeAll(r, max, "events", DecodeEvent)
 }
 
 // ValidateEvent checks a call event: id and callId required (1..128

@@ -46,26 +46,7 @@ func FuzzNDJSON(f *testing.F) {
 	f.Add([]byte(`{"id":"x","startTime":"2026-10-02T09:00:00Z","durationMs":9223372036854775807,"direction":"Inbound"}`))
 	f.Add([]byte(`{"id":"x","startTime":"2099-12-31T23:59:59Z","durationMs":2678400000,"direction":"Inbound"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r := NewNDJSONReader(bytes.NewReader(data))
-		last := 0
-		for i := 0; ; i++ {
-			if i > maxItems {
-				t.Fatal("reader does not end")
-			}
-			rec, n, err := r.Next()
-			if err == io.EOF {
-				break
-			}
-			if n <= last {
-				t.Fatalf("line %d after line %d", n, last)
-			}
-			last = n
-			if err != nil {
-				wantCoded(t, err)
-				continue
-			}
-			mustValid(t, rec)
-			// A record survives a round trip through its own JSON.
+		for _, rec := range drain(t, NewNDJSONReader(bytes.NewReader(data)).Next) {
 			if rec.TenantID != "" || rec.RecordingIDs != nil {
 				t.Fatalf("client-set server fields: %+v", rec)
 			}
@@ -89,31 +70,40 @@ func FuzzAsterisk(f *testing.F) {
 	f.Add([]byte(strings.Replace(ast16, "ANSWERED", "CANCEL", 1)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, opts := range []AsteriskOptions{{}, {Columns: &AsteriskColumns{UniqueID: true, UserField: true}}} {
-			r := NewAsteriskReader(bytes.NewReader(data), opts)
-			last := 0
-			for i := 0; ; i++ {
-				if i > maxItems {
-					t.Fatal("reader does not end")
-				}
-				rec, n, err := r.Next()
-				if err == io.EOF {
-					break
-				}
-				if n <= last {
-					t.Fatalf("line %d after line %d", n, last)
-				}
-				last = n
-				if err != nil {
-					wantCoded(t, err)
-					if !strings.HasPrefix(callvault.ErrorMessage(err), "line ") {
-						t.Fatalf("error without its line: %v", err)
-					}
-					continue
-				}
-				mustValid(t, rec)
-			}
+			drain(t, NewAsteriskReader(bytes.NewReader(data), opts).Next)
 		}
 	})
+}
+
+// drain reads a record stream to its end and checks it: it ends, line
+// numbers increase, errors carry a client code and start with their line,
+// and every record passes Validate unchanged.
+func drain(t *testing.T, next func() (*callvault.CallRecord, int, error)) []*callvault.CallRecord {
+	t.Helper()
+	var recs []*callvault.CallRecord
+	last := 0
+	for i := 0; ; i++ {
+		if i > maxItems {
+			t.Fatal("reader does not end")
+		}
+		rec, n, err := next()
+		if err == io.EOF {
+			return recs
+		}
+		if n <= last {
+			t.Fatalf("line %d after line %d", n, last)
+		}
+		last = n
+		if err != nil {
+			wantCoded(t, err)
+			if !strings.HasPrefix(callvault.ErrorMessage(err), "line ") {
+				t.Fatalf("error without its line: %v", err)
+			}
+			continue
+		}
+		mustValid(t, rec)
+		recs = append(recs, rec)
+	}
 }
 
 func addDir(f *testing.F, dir string) {

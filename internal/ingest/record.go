@@ -317,18 +317,29 @@ func ForEachRecord(r io.Reader, fn func(rec *callvault.CallRecord, pos int, err 
 // DecodeBatch returns a *BatchError listing the bad items and no records.
 // max > 0 limits the number of records (ETooLarge beyond it).
 func DecodeBatch(r io.Reader, max int) ([]*callvault.CallRecord, error) {
-	var recs []*callvault.CallRecord
+	return decodeAll(r, max, "records", DecodeRecord)
+}
+
+// decodeAll decodes every item of a JSON array or NDJSON stream with
+// decode, all or nothing (see DecodeBatch); noun names the items in the
+// ETooLarge message.
+func decodeAll[T any](r io.Reader, max int, noun string, decode func([]byte) (T, error)) ([]T, error) {
+	var items []T
 	var be BatchError
-	n := 0
-	err := ForEachRecord(r, func(rec *callvault.CallRecord, _ int, err error) error {
-		if n++; max > 0 && n > max {
-			return callvault.Errorf(callvault.ETooLarge, "the batch has more than %d records", max)
+	count := 0
+	err := eachItem(r, func(unit string, n int, data []byte, err error) error {
+		if count++; max > 0 && count > max {
+			return callvault.Errorf(callvault.ETooLarge, "the batch has more than %d %s", max, noun)
+		}
+		var item T
+		if err == nil {
+			item, err = decode(data)
 		}
 		switch {
 		case err == nil:
-			recs = append(recs, rec)
+			items = append(items, item)
 		case len(be.Errors) < MaxBatchErrors:
-			be.Errors = append(be.Errors, err.(*callvault.Error))
+			be.Errors = append(be.Errors, at(unit, n, err))
 		default:
 			be.More++
 		}
@@ -340,7 +351,7 @@ func DecodeBatch(r io.Reader, max int) ([]*callvault.CallRecord, error) {
 	if len(be.Errors) > 0 {
 		return nil, &be
 	}
-	return recs, nil
+	return items, nil
 }
 
 // eachItem calls fn with each item of a JSON array or NDJSON stream: unit
