@@ -378,7 +378,7 @@ func TestDemoQuickstart(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if out := mustRun(t, "", "audit", "verify", "--data", data); strings.Count(out, ": OK") != 3 {
+	if out := mustRun(t, "", "audit", "verify", "--data", data); strings.Count(out, ": OK") != 4 {
 		t.Fatalf("verify after demo: %s", out)
 	}
 }
