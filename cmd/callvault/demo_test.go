@@ -1,56 +1,18 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 )
 
-// startDemo runs `callvault demo` with args on a free port and returns its
-// base URL, its standard output so far and a function that stops it.
-func startDemo(t *testing.T, args ...string) (string, string, func() error) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	var out, errb syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, append([]string{"callvault", "demo", "--addr", "127.0.0.1:0"}, args...), noEnv, strings.NewReader(""), &out, &errb)
-	}()
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(out.String(), "listening on") {
-		select {
-		case err := <-done:
-			t.Fatalf("demo exited: %v\n%s\n%s", err, out.String(), errb.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("demo did not start: %s %s", out.String(), errb.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	base := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(out.String())[1]
-	stopped := false
-	stop := func() error {
-		if stopped {
-			return nil
-		}
-		stopped = true
-		cancel()
-		return <-done
-	}
-	t.Cleanup(func() { _ = stop() })
-	return base, out.String(), stop
-}
-
-// principal finds a principal of the credentials file.
+// find returns a principal of the credentials file as JSON fields.
 func (cf *credentialsFile) find(t *testing.T, tenant, name string) map[string]any {
 	t.Helper()
 	for _, p := range cf.Principals {
@@ -75,7 +37,7 @@ func (cf *credentialsFile) find(t *testing.T, tenant, name string) map[string]an
 func TestDemoEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	data, credsPath := filepath.Join(dir, "demo"), filepath.Join(dir, "creds.json")
-	base, printed, stop := startDemo(t, "--data", data, "--records", "2000", "--credentials-out", credsPath)
+	base, printed, stop := startCommand(t, "demo", "--data", data, "--records", "2000", "--credentials-out", credsPath)
 
 	raw, err := os.ReadFile(credsPath)
 	if err != nil {

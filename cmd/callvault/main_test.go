@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -56,19 +57,31 @@ func mustRun(t *testing.T, stdin string, args ...string) string {
 // and a function that stops it gracefully and returns run's error.
 func startServer(t *testing.T, args ...string) (string, func() error) {
 	t.Helper()
+	base, _, stop := startCommand(t, "serve", args...)
+	return base, stop
+}
+
+// startCommand runs a serving command (serve or demo) on a free port and
+// returns its base URL, its standard output so far (everything up to the
+// listening line) and a function that stops it gracefully and returns
+// run's error.
+func startCommand(t *testing.T, cmd string, args ...string) (string, string, func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	var errb syncBuffer
+	var out, errb syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		err := run(ctx, append([]string{"callvault", "serve", "--addr", "127.0.0.1:0"}, args...), noEnv, strings.NewReader(""), pw, &errb)
+		err := run(ctx, append([]string{"callvault", cmd, "--addr", "127.0.0.1:0"}, args...), noEnv, strings.NewReader(""), pw, &errb)
 		pw.CloseWithError(io.EOF)
 		done <- err
 	}()
 	urlc := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
+		sc.Buffer(nil, 1<<20)
 		for sc.Scan() {
+			fmt.Fprintln(&out, sc.Text())
 			if m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(sc.Text()); m != nil {
 				urlc <- m[1]
 			}
@@ -78,9 +91,9 @@ func startServer(t *testing.T, args ...string) (string, func() error) {
 	select {
 	case base = <-urlc:
 	case err := <-done:
-		t.Fatalf("serve exited early: %v\n%s", err, errb.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("serve did not start\n%s", errb.String())
+		t.Fatalf("%s exited early: %v\n%s", cmd, err, errb.String())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("%s did not start\n%s", cmd, errb.String())
 	}
 	// Poll /healthz until it answers.
 	for i := 0; ; i++ {
@@ -106,7 +119,7 @@ func startServer(t *testing.T, args ...string) (string, func() error) {
 		return <-done
 	}
 	t.Cleanup(func() { _ = stop() })
-	return base, stop
+	return base, out.String(), stop
 }
 
 type response struct {
