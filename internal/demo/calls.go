@@ -11,6 +11,7 @@ import (
 	"github.com/callvault/callvault/internal/callgen"
 	"github.com/callvault/callvault/internal/callvault"
 	"github.com/callvault/callvault/internal/ingest"
+	"github.com/callvault/callvault/internal/retention"
 )
 
 // Sizes of the call data besides the generated records.
@@ -65,7 +66,7 @@ func (s *seeder) tenantCalls(ctx context.Context, ts *tenantSpec, idx, n int) er
 		sites[i] = st.ID
 	}
 	gen := callgen.New(s.o.Seed*100+int64(idx), ts.t.ID, sites, ts.exts)
-	cutoff := s.o.Now.Add(-time.Duration(ts.t.RetentionDays) * 24 * time.Hour)
+	cutoff := retention.Cutoff(ts.t, s.o.Now)
 	var p pending
 	flush := func(force bool) error {
 		if len(p.calls) < flushEvery && !force {

@@ -105,29 +105,28 @@ type Principal struct {
 
 // Shape counts what Seed wrote.
 type Shape struct {
-	Tenants         int            `json:"tenants"`
-	Regions         []string       `json:"regions"`
-	Sites           int            `json:"sites"`
-	Users           int            `json:"users"`
-	Apps            int            `json:"apps"`
-	Calls           int            `json:"calls"`
-	CallsByTenant   map[string]int `json:"callsByTenant"`
-	ExpiredCalls    int            `json:"expiredCalls"` // older than their tenant's retention
-	Recordings      int            `json:"recordings"`
-	ActiveCalls     int            `json:"activeCalls"`
-	Events          int            `json:"events"`
-	AuditRecords    int            `json:"auditRecords"`
-	EarliestCall    time.Time      `json:"earliestCall"`
-	LatestCall      time.Time      `json:"latestCall"`
-	RecordingIDs    []string       `json:"-"`
-	HeldExpiredCall string         `json:"-"`
+	Tenants       int            `json:"tenants"`
+	Regions       []string       `json:"regions"`
+	Sites         int            `json:"sites"`
+	Users         int            `json:"users"`
+	Apps          int            `json:"apps"`
+	Calls         int            `json:"calls"`
+	CallsByTenant map[string]int `json:"callsByTenant"`
+	ExpiredCalls  int            `json:"expiredCalls"` // older than their tenant's retention
+	Recordings    int            `json:"recordings"`
+	ActiveCalls   int            `json:"activeCalls"`
+	Events        int            `json:"events"`
+	AuditRecords  int            `json:"auditRecords"`
+	EarliestCall  time.Time      `json:"earliestCall"`
+	LatestCall    time.Time      `json:"latestCall"`
+	// RecordingIDs are "tenant/id" of every recording.
+	RecordingIDs []string `json:"-"`
 }
 
 // Demo is what Seed made: the credentials (the only copy of the secrets:
 // the store keeps hashes) and handles for a walkthrough.
 type Demo struct {
-	Tenant      string `json:"tenant"`
-	OtherTenant string `json:"otherTenant"`
+	Tenant string // the walkthrough's tenant, acme
 	// The walkthrough's principals, also in Principals.
 	AdminLogin, AdminPassword, AdminID string
 	AgentLogin, AgentPassword, AgentID string
@@ -139,7 +138,7 @@ type Demo struct {
 	IngestKey                          string // the PBX connector's: calls.write active_calls.read
 	AgentJWT                           string
 	// Principals lists every credential of the demo.
-	Principals []Principal `json:"principals"`
+	Principals []Principal
 	// Examples for the walkthrough.
 	RecordingID  string // a recent acme recording
 	RecordingLen int64  // its size in bytes
@@ -186,7 +185,7 @@ func Seed(ctx context.Context, st callvault.Store, o Options) (*Demo, error) {
 		o.Now = time.Now()
 	}
 	o.Now = o.Now.UTC().Truncate(time.Microsecond)
-	s := &seeder{o: o, st: st, rng: rand.New(rand.NewPCG(uint64(o.Seed), 0x64656d6f)), d: &Demo{Tenant: "acme", OtherTenant: "globex"}}
+	s := &seeder{o: o, st: st, rng: rand.New(rand.NewPCG(uint64(o.Seed), 0x64656d6f)), d: &Demo{Tenant: "acme"}}
 	s.d.Shape.CallsByTenant = map[string]int{}
 	s.since = o.Now.AddDate(0, -30, 0)
 	s.created = s.since.AddDate(0, 0, -7)
