@@ -44,6 +44,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -224,16 +225,21 @@ func (s *seeder) id(prefix string) string {
 	return string(b)
 }
 
-// hashAll hashes the distinct passwords concurrently (argon2id is slow by
-// design) and returns the hash of each.
+// hashAll hashes the distinct passwords, one per CPU at a time (argon2id
+// is slow and takes 19 MiB by design), and returns the hash of each.
 func hashAll(passwords []string) (map[string]string, error) {
 	slices.Sort(passwords)
 	passwords = slices.Compact(passwords)
 	hashes := make([]string, len(passwords))
 	errs := make([]error, len(passwords))
 	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for i, pw := range passwords {
-		wg.Go(func() { hashes[i], errs[i] = credential.HashPassword(pw) })
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			hashes[i], errs[i] = credential.HashPassword(pw)
+		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
