@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/callvault/callvault/internal/audit"
+	"github.com/callvault/callvault/internal/blob"
 	cvhttp "github.com/callvault/callvault/internal/http"
 	"github.com/callvault/callvault/internal/retention"
 )
@@ -67,10 +68,13 @@ func (e *env) serve(ctx context.Context, args []string, seed bool) error {
 		base = "http://" + ln.Addr().String()
 	}
 	writer := audit.NewWriter(d.store, d.auditKey, nil, log)
+	// One guard for everything that deletes recording content: uploads' cleanup
+	// and the retention purge never remove content an upload is referencing.
+	guard := &blob.Guard{}
 	srv := cvhttp.New(cvhttp.Config{
 		Store: d.store, Audit: writer, Logger: log, BaseURL: base, Region: c.region,
 		JWTKey: d.jwtKey, CursorKey: d.cursorKey, AuditReads: c.auditReads,
-		AccessTTL: c.accessTTL, RefreshTTL: c.refreshTTL, Blobs: d.blobs,
+		AccessTTL: c.accessTTL, RefreshTTL: c.refreshTTL, Blobs: d.blobs, BlobGuard: guard,
 	})
 	if seed {
 		if err := e.seedDemo(ctx, d, base, df); err != nil {
@@ -84,7 +88,9 @@ func (e *env) serve(ctx context.Context, args []string, seed bool) error {
 	bg, cancelBG := context.WithCancel(ctx)
 	var jobs sync.WaitGroup
 	jobs.Go(func() { checkpointEvery(bg, writer, checkpointInterval, log) })
-	jobs.Go(func() { retention.Loop(bg, &retention.Purger{Store: d.store, Blobs: d.blobs, Log: log}, c.purgeEvery) })
+	jobs.Go(func() {
+		retention.Loop(bg, &retention.Purger{Store: d.store, Blobs: d.blobs, Guard: guard, Log: log}, c.purgeEvery)
+	})
 	stopJobs := func() { cancelBG(); jobs.Wait() }
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)

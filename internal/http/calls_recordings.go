@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/callvault/callvault/internal/audio"
@@ -42,34 +41,6 @@ type recordingMeta struct {
 	HasContent bool `json:"hasContent"`
 }
 
-// blobGuard keeps blob content that an upload in progress is about to
-// reference from being deleted as unused by another request, within this
-// process: a request holds a blob from just after storing it until its
-// transaction has committed or failed, and deletions of unused blobs happen
-// under the same lock.
-type blobGuard struct {
-	mu   sync.Mutex
-	held map[string]int // tenant + "/" + sha256 -> holders
-}
-
-func (g *blobGuard) hold(tenant, sha string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.held == nil {
-		g.held = map[string]int{}
-	}
-	g.held[tenant+"/"+sha]++
-}
-
-func (g *blobGuard) release(tenant, sha string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	k := tenant + "/" + sha
-	if g.held[k]--; g.held[k] <= 0 {
-		delete(g.held, k)
-	}
-}
-
 // deleteUnused deletes the tenant's blob sha unless a request holds it or a
 // stored recording references it. Failures are logged: an unused blob left
 // behind costs space, never correctness.
@@ -77,17 +48,10 @@ func (s *Server) deleteUnusedBlob(ctx context.Context, tenant, sha string) {
 	if sha == "" {
 		return
 	}
-	g := &s.blobGuard
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.held[tenant+"/"+sha] > 0 {
-		return
-	}
 	ctx = context.WithoutCancel(ctx)
-	used, err := s.store.RecordingBlobInUse(ctx, tenant, sha)
-	if err == nil && !used {
-		err = s.cfg.Blobs.Delete(ctx, tenant, sha)
-	}
+	_, err := s.cfg.BlobGuard.DeleteUnused(ctx, s.cfg.Blobs, tenant, sha, func(ctx context.Context) (bool, error) {
+		return s.store.RecordingBlobInUse(ctx, tenant, sha)
+	})
 	if err != nil {
 		s.log.Warn("deleting unused recording content", "tenant", tenant, "sha256", sha, "err", err)
 	}
@@ -141,8 +105,7 @@ func (s *Server) handleRecordingUpload(w http.ResponseWriter, r *http.Request, c
 		}
 		return err
 	}
-	s.blobGuard.hold(c.Tenant, info.SHA256)
-	release := func() { s.blobGuard.release(c.Tenant, info.SHA256) }
+	release := s.cfg.BlobGuard.Hold(c.Tenant, info.SHA256)
 	fail := func(err error) error {
 		release()
 		s.deleteUnusedBlob(ctx, c.Tenant, info.SHA256)

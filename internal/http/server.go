@@ -55,6 +55,10 @@ type Config struct {
 	Registry *prometheus.Registry
 	// Blobs holds recording content; recording routes answer 503 when nil.
 	Blobs blob.Store
+	// BlobGuard serializes deletions of unused content with uploads; share
+	// it with anything else deleting from Blobs (the retention purge). A
+	// new one when nil.
+	BlobGuard *blob.Guard
 	// MaxRecordingBytes limits one recording upload (256 MiB when 0).
 	MaxRecordingBytes int64
 	// MaxBatchRecords limits the records or events of one ingest request
@@ -76,8 +80,6 @@ type Server struct {
 	metrics *metrics
 	limiter *limiter
 	reg     *prometheus.Registry
-	// blobGuard keeps recording content being uploaded from deletion.
-	blobGuard blobGuard
 }
 
 // New returns a Server for cfg.
@@ -102,6 +104,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.TokenFailureWindow == 0 {
 		cfg.TokenFailureWindow = time.Minute
+	}
+	if cfg.BlobGuard == nil {
+		cfg.BlobGuard = &blob.Guard{}
 	}
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()

@@ -58,6 +58,9 @@ const EntityType = "retentionPurge"
 type Purger struct {
 	Store callvault.Store
 	Blobs blob.Store
+	// Guard is shared with the HTTP server so that content an upload is
+	// about to reference is never purged; nil in offline runs.
+	Guard *blob.Guard
 	// Batch is the most call records deleted per transaction (DefaultBatch).
 	Batch int
 	// Actor names who runs the purge in audit records, e.g. "cli:alice" or
@@ -275,14 +278,17 @@ func (p *Purger) purge(ctx context.Context, r *Result, now time.Time) (recorded 
 // gone, and orphaned content is harmless.
 func (p *Purger) deleteBlobs(ctx context.Context, r *Result, shas []string) {
 	ctx = context.WithoutCancel(ctx)
+	guard := p.Guard
+	if guard == nil {
+		guard = &blob.Guard{}
+	}
 	for _, sha := range shas {
-		inUse, err := p.Store.RecordingBlobInUse(ctx, r.Tenant, sha)
-		if err == nil && inUse {
+		deleted, err := guard.DeleteUnused(ctx, p.Blobs, r.Tenant, sha, func(ctx context.Context) (bool, error) {
+			return p.Store.RecordingBlobInUse(ctx, r.Tenant, sha)
+		})
+		if err == nil && !deleted {
 			r.Shared++
 			continue
-		}
-		if err == nil {
-			err = p.Blobs.Delete(ctx, r.Tenant, sha)
 		}
 		if err != nil {
 			r.BlobErrors++
