@@ -1,10 +1,11 @@
 package sqlite
 
 import (
-	"encoding/json"
+	"bytes"
 	"fmt"
 	"strconv"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/callvault/callvault/internal/callvault"
@@ -31,56 +32,8 @@ import (
 //     left out when 0; a leg without a start has "noStart":true.
 //
 // Bulk ingest encodes a body per record, so appendCallBody appends to a
-// reused buffer without reflection; reads decode with encoding/json into
-// the mirror types below.
-
-// bodyParty is a Party in a body: an object, or "F" or "T" in a leg.
-type bodyParty struct {
-	ref    byte   // 'F', 'T' or 0 for an object
-	Number string `json:"number"`
-	Name   string `json:"name"`
-	ExtID  string `json:"extId"`
-	Ext    string `json:"ext"`
-}
-
-// UnmarshalJSON reads an object or a reference.
-func (p *bodyParty) UnmarshalJSON(b []byte) error {
-	switch string(b) {
-	case `"F"`:
-		p.ref = 'F'
-		return nil
-	case `"T"`:
-		p.ref = 'T'
-		return nil
-	}
-	type plain bodyParty // without this method
-	return json.Unmarshal(b, (*plain)(p))
-}
-
-// bodyLeg is a Leg in a body.
-type bodyLeg struct {
-	Type       string    `json:"type"`
-	Master     bool      `json:"master"`
-	Direction  *string   `json:"direction"`
-	Action     *string   `json:"action"`
-	Result     *string   `json:"result"`
-	Transport  *string   `json:"transport"`
-	From       bodyParty `json:"from"`
-	To         bodyParty `json:"to"`
-	OffsetUs   int64     `json:"offsetUs"`
-	NoStart    bool      `json:"noStart"`
-	DurationMs int64     `json:"durationMs"`
-}
-
-// callBody is a body.
-type callBody struct {
-	Action       string    `json:"action"`
-	Transport    string    `json:"transport"`
-	From         bodyParty `json:"from"`
-	To           bodyParty `json:"to"`
-	Legs         []bodyLeg `json:"legs"`
-	RecordingIDs []string  `json:"recordingIds"`
-}
+// reused buffer without reflection; listings decode a hundred bodies per
+// page, so decodeCallBody reads this one shape without reflection either.
 
 // appendCallBody appends the body of r to b.
 func appendCallBody(b []byte, r *callvault.CallRecord) []byte {
@@ -252,49 +205,345 @@ func appendJSONString(b []byte, s string) []byte {
 
 // decodeCallBody fills the fields of r that live in body. The record's
 // start, direction, result and phone numbers must be set before (they come
-// from columns).
+// from columns). Unknown keys are skipped, so that a later version may add
+// some.
 func decodeCallBody(body []byte, r *callvault.CallRecord) error {
-	var cb callBody
-	if err := json.Unmarshal(body, &cb); err != nil {
-		return fmt.Errorf("call %q: decode body: %w", r.ID, err)
-	}
-	r.Action, r.Transport = cb.Action, cb.Transport
-	r.From = cb.From.party(r, r.From.PhoneNumber)
-	r.To = cb.To.party(r, r.To.PhoneNumber)
-	if len(cb.Legs) > 0 {
-		r.Legs = make([]callvault.Leg, len(cb.Legs))
-		for i, l := range cb.Legs {
-			leg := callvault.Leg{
-				LegType: l.Type, Master: l.Master,
-				Direction: or(l.Direction, r.Direction), Action: or(l.Action, r.Action),
-				Result: or(l.Result, r.Result), Transport: or(l.Transport, r.Transport),
-				From: l.From.party(r, l.From.Number), To: l.To.party(r, l.To.Number), DurationMs: l.DurationMs,
-			}
-			if !l.NoStart {
-				leg.Start = time.UnixMicro(r.Start.UnixMicro() + l.OffsetUs).UTC()
-			}
-			r.Legs[i] = leg
+	d := bodyDecoder{b: body}
+	d.object(func(key string) {
+		switch key {
+		case "action":
+			r.Action = d.str()
+		case "transport":
+			r.Transport = d.str()
+		case "from":
+			r.From = d.party(r, r.From.PhoneNumber)
+		case "to":
+			r.To = d.party(r, r.To.PhoneNumber)
+		case "legs":
+			d.array(func() { r.Legs = append(r.Legs, d.leg(r)) })
+		case "recordingIds":
+			d.array(func() { r.RecordingIDs = append(r.RecordingIDs, d.str()) })
+		default:
+			d.skip()
 		}
+	})
+	d.ws()
+	if d.err == nil && d.pos != len(d.b) {
+		d.fail("data after the body")
 	}
-	r.RecordingIDs = cb.RecordingIDs
+	if d.err != nil {
+		return fmt.Errorf("call %q: decode body: %w", r.ID, d.err)
+	}
 	return nil
 }
 
-// or returns *p, or def when p is nil.
-func or(p *string, def string) string {
-	if p == nil {
-		return def
+// leg reads a leg of r. Legs are read after the record's own fields, which
+// they refer to; appendCallBody writes them in that order.
+func (d *bodyDecoder) leg(r *callvault.CallRecord) callvault.Leg {
+	l := callvault.Leg{Direction: r.Direction, Action: r.Action, Result: r.Result, Transport: r.Transport, Start: r.Start}
+	var offset int64
+	noStart := false
+	d.object(func(key string) {
+		switch key {
+		case "type":
+			l.LegType = d.str()
+		case "master":
+			l.Master = d.boolean()
+		case "direction":
+			l.Direction = d.str()
+		case "action":
+			l.Action = d.str()
+		case "result":
+			l.Result = d.str()
+		case "transport":
+			l.Transport = d.str()
+		case "from":
+			l.From = d.party(r, "")
+		case "to":
+			l.To = d.party(r, "")
+		case "offsetUs":
+			offset = d.int()
+		case "noStart":
+			noStart = d.boolean()
+		case "durationMs":
+			l.DurationMs = d.int()
+		default:
+			d.skip()
+		}
+	})
+	switch {
+	case noStart:
+		l.Start = time.Time{}
+	case offset != 0:
+		l.Start = time.UnixMicro(r.Start.UnixMicro() + offset).UTC()
 	}
-	return *p
+	return l
 }
 
-// party returns the Party p stands for in record r, with the number given.
-func (p *bodyParty) party(r *callvault.CallRecord, number string) callvault.Party {
-	switch p.ref {
-	case 'F':
-		return r.From
-	case 'T':
-		return r.To
+// party reads "F" (r's From), "T" (r's To) or an object, whose number is
+// number unless it has one.
+func (d *bodyDecoder) party(r *callvault.CallRecord, number string) callvault.Party {
+	if d.ws(); d.pos < len(d.b) && d.b[d.pos] == '"' {
+		switch ref := d.str(); ref {
+		case "F":
+			return r.From
+		case "T":
+			return r.To
+		default:
+			d.fail("party reference " + strconv.Quote(ref))
+			return callvault.Party{}
+		}
 	}
-	return callvault.Party{PhoneNumber: number, Name: p.Name, ExtensionID: p.ExtID, ExtensionNumber: p.Ext}
+	p := callvault.Party{PhoneNumber: number}
+	d.object(func(key string) {
+		switch key {
+		case "number":
+			p.PhoneNumber = d.str()
+		case "name":
+			p.Name = d.str()
+		case "extId":
+			p.ExtensionID = d.str()
+		case "ext":
+			p.ExtensionNumber = d.str()
+		default:
+			d.skip()
+		}
+	})
+	return p
+}
+
+// bodyDecoder is a small JSON reader for bodies: faster than encoding/json
+// for this one shape, which every listing decodes a hundred times. After
+// the first error, every method returns zero values.
+type bodyDecoder struct {
+	b   []byte
+	pos int
+	err error
+}
+
+func (d *bodyDecoder) fail(what string) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%s at offset %d", what, d.pos)
+	}
+	d.pos = len(d.b)
+}
+
+func (d *bodyDecoder) ws() {
+	for d.pos < len(d.b) {
+		switch d.b[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+// consume skips white space and c, reporting whether c was there.
+func (d *bodyDecoder) consume(c byte) bool {
+	d.ws()
+	if d.pos < len(d.b) && d.b[d.pos] == c {
+		d.pos++
+		return true
+	}
+	return false
+}
+
+// object reads an object, calling value for each key; value must read the
+// key's value.
+func (d *bodyDecoder) object(value func(key string)) {
+	if !d.consume('{') {
+		d.fail("expected an object")
+		return
+	}
+	if d.consume('}') {
+		return
+	}
+	for d.err == nil {
+		d.ws()
+		key := d.str()
+		if !d.consume(':') {
+			d.fail("expected ':'")
+			return
+		}
+		value(key)
+		if d.consume(',') {
+			continue
+		}
+		if !d.consume('}') {
+			d.fail("expected ',' or '}'")
+		}
+		return
+	}
+}
+
+// array reads an array, calling elem to read each element.
+func (d *bodyDecoder) array(elem func()) {
+	if !d.consume('[') {
+		d.fail("expected an array")
+		return
+	}
+	if d.consume(']') {
+		return
+	}
+	for d.err == nil {
+		elem()
+		if d.consume(',') {
+			continue
+		}
+		if !d.consume(']') {
+			d.fail("expected ',' or ']'")
+		}
+		return
+	}
+}
+
+func (d *bodyDecoder) str() string {
+	if !d.consume('"') {
+		d.fail("expected a string")
+		return ""
+	}
+	start := d.pos
+	for i := start; i < len(d.b); i++ {
+		switch d.b[i] {
+		case '"':
+			d.pos = i + 1
+			return string(d.b[start:i])
+		case '\\':
+			return d.escaped(start)
+		}
+	}
+	d.fail("unterminated string")
+	return ""
+}
+
+// escaped reads the rest of a string with escapes that starts at start.
+func (d *bodyDecoder) escaped(start int) string {
+	out := make([]byte, 0, 64)
+	for i := start; i < len(d.b); {
+		c := d.b[i]
+		switch {
+		case c == '"':
+			d.pos = i + 1
+			return string(out)
+		case c != '\\':
+			out = append(out, c)
+			i++
+			continue
+		case i+1 >= len(d.b):
+			d.pos = i
+			d.fail("unterminated string")
+			return ""
+		}
+		i++
+		switch e := d.b[i]; e {
+		case '"', '\\', '/':
+			out = append(out, e)
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r, ok := hex4(d.b[i+1:])
+			if !ok {
+				d.pos = i
+				d.fail("bad \\u escape")
+				return ""
+			}
+			i += 4
+			if utf16.IsSurrogate(r) {
+				r2, ok := rune(0), false
+				if i+2 < len(d.b) && d.b[i+1] == '\\' && d.b[i+2] == 'u' {
+					r2, ok = hex4(d.b[i+3:])
+				}
+				if dec := utf16.DecodeRune(r, r2); ok && dec != utf8.RuneError {
+					r = dec
+					i += 6
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			out = utf8.AppendRune(out, r)
+		default:
+			d.pos = i
+			d.fail("bad escape")
+			return ""
+		}
+		i++
+	}
+	d.fail("unterminated string")
+	return ""
+}
+
+// hex4 reads four hex digits at the start of b.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(string(b[:4]), 16, 16)
+	return rune(v), err == nil
+}
+
+func (d *bodyDecoder) int() int64 {
+	d.ws()
+	start := d.pos
+	for d.pos < len(d.b) && (d.b[d.pos] == '-' || d.b[d.pos] >= '0' && d.b[d.pos] <= '9') {
+		d.pos++
+	}
+	v, err := strconv.ParseInt(string(d.b[start:d.pos]), 10, 64)
+	if err != nil {
+		d.pos = start
+		d.fail("expected an integer")
+	}
+	return v
+}
+
+func (d *bodyDecoder) boolean() bool {
+	d.ws()
+	switch {
+	case bytes.HasPrefix(d.b[d.pos:], []byte("true")):
+		d.pos += 4
+		return true
+	case bytes.HasPrefix(d.b[d.pos:], []byte("false")):
+		d.pos += 5
+		return false
+	}
+	d.fail("expected true or false")
+	return false
+}
+
+// skip reads any value.
+func (d *bodyDecoder) skip() {
+	d.ws()
+	if d.pos >= len(d.b) {
+		d.fail("expected a value")
+		return
+	}
+	switch c := d.b[d.pos]; {
+	case c == '{':
+		d.object(func(string) { d.skip() })
+	case c == '[':
+		d.array(d.skip)
+	case c == '"':
+		d.str()
+	case c == 't' || c == 'f':
+		d.boolean()
+	case bytes.HasPrefix(d.b[d.pos:], []byte("null")):
+		d.pos += 4
+	default:
+		// A number, integer or not.
+		start := d.pos
+		for d.pos < len(d.b) && bytes.IndexByte([]byte("+-.0123456789eE"), d.b[d.pos]) >= 0 {
+			d.pos++
+		}
+		if d.pos == start {
+			d.fail("expected a value")
+		}
+	}
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -121,6 +122,81 @@ func BenchmarkCallBody(b *testing.B) {
 			if err := decodeCallBody(bodies[i%len(recs)], &x); err != nil {
 				b.Fatal(err)
 			}
+		}
+	})
+}
+
+// TestCallBodyDecodeJSON reads bodies written by other JSON writers: any
+// escape, white space, keys in another order, keys it does not know.
+func TestCallBodyDecodeJSON(t *testing.T) {
+	for _, s := range []string{
+		"plain", "", `quote " and \ backslash`, "ctl \x00\x01\x1f\x7f", "<html> & \u2028\u2029",
+		"é 😀 \U0010FFFF", "bad \xff utf-8",
+	} {
+		enc, _ := json.Marshal(s)
+		var want string
+		_ = json.Unmarshal(enc, &want)
+		r := callvault.CallRecord{}
+		if err := decodeCallBody([]byte(`{"action":`+string(enc)+`}`), &r); err != nil || r.Action != want {
+			t.Errorf("decode %s: %q, %v; want %q", enc, r.Action, err, want)
+		}
+	}
+	for body, want := range map[string]string{
+		`{"action":"\ud83d\ude00"}`:       "😀",
+		`{"action":"\ud83d"}`:             "\uFFFD",
+		`{"action":"\ud83dx"}`:            "\uFFFDx",
+		`{"action":"\ude00\u0041"}`:       "\uFFFDA",
+		`{"action":"\/\b\f\n\r\t\u00e9"}`: "/\b\f\n\r\té",
+	} {
+		r := callvault.CallRecord{}
+		if err := decodeCallBody([]byte(body), &r); err != nil || r.Action != want {
+			t.Errorf("decode %s: %q, %v; want %q", body, r.Action, err, want)
+		}
+	}
+	start := time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC)
+	r := callvault.CallRecord{Start: start, Direction: "Inbound", From: callvault.Party{PhoneNumber: "+1"}}
+	body := ` { "future" : {"a":[1, -2.5e3, true, false, null, {"b":"\""}]} , "legs" : [ { "to" : "F" , "x":[] ,
+		"offsetUs" : -7 , "master" : true } ] , "from" : { "name" : "N" } , "transport":"PSTN"} `
+	if err := decodeCallBody([]byte(body), &r); err != nil {
+		t.Fatal(err)
+	}
+	// Legs come after the record's fields in bodies the store writes; here
+	// "from" came after the leg that refers to it.
+	want := []callvault.Leg{{Master: true, Direction: "Inbound", To: callvault.Party{PhoneNumber: "+1"},
+		Start: start.Add(-7 * time.Microsecond)}}
+	if !reflect.DeepEqual(r.Legs, want) || r.From.Name != "N" || r.Transport != "PSTN" {
+		t.Errorf("decoded %+v", r)
+	}
+	for _, bad := range []string{``, `{`, `{"action"}`, `{"action":1}`, `{"legs":{}}`, `{"legs":[{"from":"X"}]}`,
+		`{"action":"x"`, `{"action":"\x"}`, `{"action":"\u12"}`, `{"legs":[{"master":tru}]}`, `{} {}`,
+		`{"legs":[{"offsetUs":"1"}]}`, `{"a":}`, `{"action":"x",}`, `[]`} {
+		if err := decodeCallBody([]byte(bad), &callvault.CallRecord{}); err == nil {
+			t.Errorf("decode %q: no error", bad)
+		}
+	}
+}
+
+// FuzzCallBody checks that any record's body decodes to the record, and
+// that decoding any bytes returns an error or a record, never a panic.
+func FuzzCallBody(f *testing.F) {
+	f.Add("Phone Call", "Ann \"Lee\"", "+14155550100", int64(61000), []byte(`{"legs":[{"from":"F"}]}`))
+	f.Add("\x00\xff", "😀\\", "", int64(-1), []byte(`{"action":"\ud83d"}`))
+	f.Fuzz(func(t *testing.T, action, name, number string, ms int64, raw []byte) {
+		_ = decodeCallBody(raw, &callvault.CallRecord{})
+		// Invalid UTF-8 becomes U+FFFD (TestCallBodyEdges).
+		action, name, number = strings.ToValidUTF8(action, "\uFFFD"), strings.ToValidUTF8(name, "\uFFFD"), strings.ToValidUTF8(number, "\uFFFD")
+		start := time.UnixMicro(ms * 997).UTC()
+		p := callvault.Party{PhoneNumber: number, Name: name, ExtensionNumber: action}
+		r := &callvault.CallRecord{Start: start, Direction: name, Result: action, Action: action, Transport: name,
+			From: p, To: callvault.Party{Name: action},
+			Legs: []callvault.Leg{
+				{LegType: name, Direction: action, From: p, To: callvault.Party{PhoneNumber: name}, Start: start.Add(time.Duration(ms) * time.Microsecond), DurationMs: ms},
+				{Action: name, Result: "", To: p},
+			},
+			RecordingIDs: []string{name, action}}
+		got := roundTrip(t, r)
+		if want := bodyFields(r); !reflect.DeepEqual(got, want) {
+			t.Fatalf("\n got %+v\nwant %+v", got, want)
 		}
 	})
 }
