@@ -1,12 +1,14 @@
 package sqlite
 
 import (
+	"context"
+	"database/sql/driver"
 	"fmt"
 	"net/url"
 	"strings"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" database/sql driver
+	sqlite3 "github.com/mattn/go-sqlite3"
 )
 
 // connSpec says how to open one pool of connections.
@@ -22,10 +24,46 @@ type connSpec struct {
 // from the file (see docs/benchmarks.md, "Call store (SQLite)").
 const writerCacheKiB = 64 << 10
 
-// driverDSN returns the database/sql driver name and data source name for
-// spec. It is the only place that knows the driver: swapping drivers means
-// changing this function and the import above (and nothing else, since
-// errors are classified by SQLite's own messages, see isUnique).
+// connector returns what opens the connections of a pool for spec. It and
+// driverDSN are the only places that know the driver: swapping drivers means
+// changing them and the import above (and nothing else, since errors are
+// classified by SQLite's own messages, see isUnique).
+//
+// The writer's connections also get wal_autocheckpoint = writerAutoCheckpoint
+// pages, which the DSN cannot carry.
+func connector(spec connSpec) driver.Connector {
+	drv := &sqlite3.SQLiteDriver{}
+	if !spec.readOnly {
+		drv.ConnectHook = func(c *sqlite3.SQLiteConn) error {
+			_, err := c.Exec(fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", writerAutoCheckpoint), nil)
+			return err
+		}
+	}
+	return dsnConnector{drv: drv, dsn: driverDSN(spec)}
+}
+
+// dsnConnector opens connections with a driver and a DSN.
+type dsnConnector struct {
+	drv driver.Driver
+	dsn string
+}
+
+// Connect implements driver.Connector.
+func (c dsnConnector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+
+// Driver implements driver.Connector.
+func (c dsnConnector) Driver() driver.Driver { return c.drv }
+
+// writerAutoCheckpoint is how many pages the WAL may hold before a commit
+// copies them back into the database file (SQLite's default is 1000, 4 MiB).
+// A bulk ingest batch of 5000 call records dirties most pages of the
+// random-keyed (tenant_id, id) index; with a larger WAL those pages are
+// copied back once per several batches instead of once per batch (see
+// docs/benchmarks.md, "Call store (SQLite)"). The WAL file grows to about
+// this size (64 MiB) and is truncated by Close.
+const writerAutoCheckpoint = 16384
+
+// driverDSN returns the data source name for spec.
 //
 // Every connection gets foreign_keys=ON, a busy timeout and
 // synchronous=FULL, so that a commit is on disk when it returns. The writer
@@ -33,7 +71,7 @@ const writerCacheKiB = 64 << 10
 // transaction with BEGIN IMMEDIATE, taking the write lock up front instead of
 // failing on upgrade, and a page cache of writerCacheKiB; readers are
 // query_only.
-func driverDSN(spec connSpec) (driver, dsn string) {
+func driverDSN(spec connSpec) string {
 	q := url.Values{}
 	q.Set("_foreign_keys", "on")
 	q.Set("_busy_timeout", fmt.Sprint(spec.busyTimeout.Milliseconds()))
@@ -48,7 +86,7 @@ func driverDSN(spec connSpec) (driver, dsn string) {
 	u := url.URL{Scheme: "file", Path: spec.path}
 	// "file:" + escaped path (no authority), so a '?' or '#' in the path
 	// cannot be taken for the query.
-	return "sqlite3", "file:" + u.EscapedPath() + "?" + q.Encode()
+	return "file:" + u.EscapedPath() + "?" + q.Encode()
 }
 
 // isUnique reports whether err is a violation of a UNIQUE or PRIMARY KEY

@@ -12,7 +12,7 @@
 // see the state before the transaction).
 //
 // The driver (github.com/mattn/go-sqlite3, cgo) is named in one place,
-// driverDSN in driver.go.
+// driver.go.
 package sqlite
 
 import (
@@ -148,11 +148,7 @@ func createFile(path string) error {
 
 // openPool opens and pings a pool of at most n connections.
 func openPool(ctx context.Context, spec connSpec, n int) (*sql.DB, error) {
-	driver, dsn := driverDSN(spec)
-	pool, err := sql.Open(driver, dsn)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", spec.path, err)
-	}
+	pool := sql.OpenDB(connector(spec))
 	pool.SetMaxOpenConns(n)
 	pool.SetMaxIdleConns(n)
 	pool.SetConnMaxLifetime(0)

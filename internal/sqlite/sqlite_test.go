@@ -95,6 +95,9 @@ func TestPragmas(t *testing.T) {
 	if got, want := pragma(db.write, "cache_size"), fmt.Sprint(-writerCacheKiB); got != want {
 		t.Errorf("writer: cache_size = %s, want %s", got, want)
 	}
+	if got, want := pragma(db.write, "wal_autocheckpoint"), fmt.Sprint(writerAutoCheckpoint); got != want {
+		t.Errorf("writer: wal_autocheckpoint = %s, want %s", got, want)
+	}
 	if got := pragma(db.read, "query_only"); got != "1" {
 		t.Errorf("reader: query_only = %q, want 1", got)
 	}
@@ -328,7 +331,7 @@ func TestLikePattern(t *testing.T) {
 }
 
 func TestDriverDSN(t *testing.T) {
-	_, dsn := driverDSN(connSpec{path: "/data/a b?c#d.db", busyTimeout: time.Second})
+	dsn := driverDSN(connSpec{path: "/data/a b?c#d.db", busyTimeout: time.Second})
 	if !strings.HasPrefix(dsn, "file:/data/a%20b%3Fc%23d.db?") {
 		t.Errorf("dsn %q does not escape the path", dsn)
 	}
@@ -337,7 +340,7 @@ func TestDriverDSN(t *testing.T) {
 			t.Errorf("writer dsn %q lacks %s", dsn, p)
 		}
 	}
-	_, dsn = driverDSN(connSpec{path: "/x.db", readOnly: true, busyTimeout: time.Second})
+	dsn = driverDSN(connSpec{path: "/x.db", readOnly: true, busyTimeout: time.Second})
 	if !strings.Contains(dsn, "_query_only=on") || strings.Contains(dsn, "_txlock") {
 		t.Errorf("reader dsn %q", dsn)
 	}
