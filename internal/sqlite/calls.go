@@ -3,7 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,10 +16,11 @@ import (
 
 // Call records.
 //
-// Calls are listed through calls_start (tenant_id, start_us, id): keyset
-// pages walk it backwards from the cursor, every other filter is checked on
-// the rows of that range. ExpiredCalls walks it forwards, and aggregates scan
-// the range of their filter.
+// Calls are listed through calls_start (tenant_id, start_us, id, ...):
+// keyset pages walk it backwards from the cursor, and every other filter is
+// checked on its entries, which carry the filtered columns, before a table
+// row is read. ExpiredCalls walks it forwards, and aggregates scan the range
+// of their filter in it alone (see 0002_calls.sql).
 
 // callCols are the columns a call record is read from, in scanCall's order.
 const callCols = `tenant_id, id, start_us, ingest_seq, direction, type, result, site_id, extension,
@@ -314,6 +317,12 @@ const checkCancelEvery = 1024
 // The batch is all or nothing: on error nothing of it is written and no
 // record is changed. EInvalid for a nil record or one without tenant, id or
 // start time; ENotFound when a record's tenant does not exist.
+//
+// This is the bulk-ingest path, so the rows go to the driver connection
+// under the transaction directly (database/sql/driver interfaces, no
+// database/sql per row): one prepared statement, one reused argument slice,
+// the body encoded into one reused buffer, no read per row. See
+// docs/benchmarks.md, "Call store (SQLite)".
 func (t *tx) PutCalls(records []*callvault.CallRecord) ([]bool, error) {
 	stored := make([]bool, len(records))
 	for i, r := range records {
@@ -334,53 +343,19 @@ func (t *tx) PutCalls(records []*callvault.CallRecord) ([]bool, error) {
 	now := t.now().UTC().Truncate(time.Microsecond)
 	seqs := make([]int64, len(records))
 	err := t.atomic("put_calls", func() error {
-		stmt, err := t.tx.PrepareContext(t.ctx, insertCall)
-		if err != nil {
-			return dbError("put calls", err)
-		}
-		defer stmt.Close()
-		// Executing under a context that can be canceled makes the driver
-		// watch it from a goroutine per statement; the batch checks t.ctx
-		// itself instead, every checkCancelEvery rows.
-		ctx := context.WithoutCancel(t.ctx)
+		// The heads are read before, and written after, the rows: while
+		// Raw holds the connection, the transaction cannot use it.
 		hs := t.heads()
-		var body []byte
-		args := make([]any, 21)
-		nowUs := now.UnixMicro()
-		for i, r := range records {
-			if i%checkCancelEvery == 0 {
-				if err := t.ctx.Err(); err != nil {
-					return err
-				}
-			}
-			h, err := hs.get(r.TenantID)
-			if err != nil {
+		for _, r := range records {
+			if _, err := hs.get(r.TenantID); err != nil {
 				return err
 			}
-			seq := h.ingest + 1
-			body = appendCallBody(body[:0], r)
-			args[0], args[1], args[2], args[3] = r.TenantID, r.ID, r.Start.UnixMicro(), seq
-			args[4], args[5], args[6], args[7], args[8] = r.Direction, r.Type, r.Result, r.SiteID, r.Extension
-			args[9], args[10], args[11], args[12] = r.From.PhoneNumber, r.To.PhoneNumber, r.SessionID, r.TelephonySessionID
-			args[13], args[14] = len(r.RecordingIDs) > 0, r.LegalHold
-			args[15], args[16] = usOrNil(r.Answer), usOrNil(r.End)
-			args[17], args[18], args[19], args[20] = r.DurationMs, r.TalkMs, nowUs, string(body)
-			res, err := stmt.ExecContext(ctx, args...)
-			if isForeignKey(err) {
-				return notFound("tenant", r.TenantID)
-			}
-			if err != nil {
-				return dbError("put call "+r.ID, err)
-			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return dbError("put call "+r.ID, err)
-			}
-			if n > 0 {
-				h.ingest = seq
-				seqs[i] = seq
-				stored[i] = true
-			}
+		}
+		err := t.conn.Raw(func(dc any) error {
+			return putCallRows(t.ctx, dc, records, hs, now.UnixMicro(), seqs, stored)
+		})
+		if err != nil {
+			return err
 		}
 		return hs.save()
 	})
@@ -393,6 +368,86 @@ func (t *tx) PutCalls(records []*callvault.CallRecord) ([]bool, error) {
 		}
 	}
 	return stored, nil
+}
+
+// putCallRows inserts the records through the driver connection dc,
+// numbering the stored ones from their tenants' heads in hs (which it
+// moves) into seqs and stored.
+func putCallRows(ctx context.Context, dc any, records []*callvault.CallRecord, hs *heads, nowUs int64, seqs []int64, stored []bool) error {
+	cp, ok := dc.(driver.ConnPrepareContext)
+	if !ok {
+		return fmt.Errorf("sqlite: put calls: driver connection %T cannot prepare", dc)
+	}
+	st, err := cp.PrepareContext(ctx, insertCall)
+	if err != nil {
+		return dbError("put calls", err)
+	}
+	defer st.Close()
+	ex, ok := st.(driver.StmtExecContext)
+	if !ok {
+		return fmt.Errorf("sqlite: put calls: driver statement %T cannot execute", st)
+	}
+	// Executing under a context that can be canceled makes the driver
+	// watch it from a goroutine per statement; the loop checks ctx itself
+	// instead, every checkCancelEvery rows.
+	noCancel := context.WithoutCancel(ctx)
+	args := make([]driver.NamedValue, 21)
+	for i := range args {
+		args[i].Ordinal = i + 1
+	}
+	var body []byte
+	for i, r := range records {
+		if i%checkCancelEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		h, err := hs.get(r.TenantID) // loaded: no query
+		if err != nil {
+			return err
+		}
+		seq := h.ingest + 1
+		body = appendCallBody(body[:0], r)
+		v := func(i int, x driver.Value) { args[i].Value = x }
+		v(0, r.TenantID)
+		v(1, r.ID)
+		v(2, r.Start.UnixMicro())
+		v(3, seq)
+		v(4, r.Direction)
+		v(5, r.Type)
+		v(6, r.Result)
+		v(7, r.SiteID)
+		v(8, r.Extension)
+		v(9, r.From.PhoneNumber)
+		v(10, r.To.PhoneNumber)
+		v(11, r.SessionID)
+		v(12, r.TelephonySessionID)
+		v(13, len(r.RecordingIDs) > 0)
+		v(14, r.LegalHold)
+		v(15, usOrNil(r.Answer))
+		v(16, usOrNil(r.End))
+		v(17, r.DurationMs)
+		v(18, r.TalkMs)
+		v(19, nowUs)
+		v(20, string(body))
+		res, err := ex.ExecContext(noCancel, args)
+		if isForeignKey(err) {
+			return notFound("tenant", r.TenantID)
+		}
+		if err != nil {
+			return dbError("put call "+r.ID, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return dbError("put call "+r.ID, err)
+		}
+		if n > 0 {
+			h.ingest = seq
+			seqs[i] = seq
+			stored[i] = true
+		}
+	}
+	return nil
 }
 
 // usOrNil is a time as a query argument: unix microseconds, NULL for the

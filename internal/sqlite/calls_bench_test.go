@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -34,9 +35,13 @@ const benchBatch = 5000
 // benchStart is when the benchmark datasets begin.
 var benchStart = time.Date(2025, 1, 6, 8, 0, 0, 0, time.UTC)
 
-// benchRecords returns batch n (from 0) of a stream of records of tenant
-// "acme": 50 sites, 2000 extensions, one call every 50 ms or so, roughly in
-// time order as a PBX's call-record feed delivers them.
+// benchGap is the time between calls of a bench stream: about 43,000 calls
+// a day, what 2000 extensions of a busy contact center make.
+const benchGap = 2 * time.Second
+
+// benchStream makes the records of one tenant: 50 sites, 2000 extensions,
+// one call every benchGap, delivered roughly in time order (up to a minute
+// late), as a PBX's call-record feed delivers them.
 type benchStream struct {
 	g   *callgen.Generator
 	rng *rand.Rand
@@ -53,7 +58,7 @@ func newBenchStream(seed int64, tenant string) *benchStream {
 func (s *benchStream) next(n int) []*callvault.CallRecord {
 	out := make([]*callvault.CallRecord, n)
 	for k := range out {
-		at := benchStart.Add(time.Duration(s.i)*50*time.Millisecond + time.Duration(s.rng.Int64N(int64(2*time.Second))))
+		at := benchStart.Add(time.Duration(s.i)*benchGap + time.Duration(s.rng.Int64N(int64(time.Minute))))
 		out[k] = s.g.Next(at)
 		s.i++
 	}
@@ -131,10 +136,17 @@ func BenchmarkPutCalls(b *testing.B) {
 }
 
 // BenchmarkRawInsert is PutCalls' baseline: the same rows (same schema,
-// pragmas and indexes, bodies encoded beforehand) through one bare prepared
-// INSERT per transaction on a plain database/sql connection, in batches of
-// 5000.
+// pragmas and indexes; bodies encoded, arguments built and IngestSeq
+// numbered beforehand, outside the timer) through one bare prepared INSERT
+// per transaction of 5000 rows on a connection of OpenRaw, either through
+// database/sql or, as PutCalls does, through the database/sql/driver
+// interfaces of the connection with one reused argument slice.
 func BenchmarkRawInsert(b *testing.B) {
+	b.Run("database-sql", func(b *testing.B) { benchRawInsert(b, false) })
+	b.Run("driver", func(b *testing.B) { benchRawInsert(b, true) })
+}
+
+func benchRawInsert(b *testing.B, viaDriver bool) {
 	ctx := context.Background()
 	path := filepath.Join(b.TempDir(), "cv.db")
 	if err := openBench(b, path).Close(); err != nil {
@@ -145,6 +157,15 @@ func BenchmarkRawInsert(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer raw.Close()
+	conn, err := raw.Conn(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	const insert = `INSERT INTO calls (tenant_id, id, start_us, ingest_seq, direction, type,
+		result, site_id, extension, from_number, to_number, session_id, telephony_session_id, has_recording,
+		legal_hold, answer_us, end_us, duration_ms, talk_ms, ingested_us, body)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	stream := newBenchStream(1, "acme")
 	var seq int64
 	total := 0
@@ -152,33 +173,58 @@ func BenchmarkRawInsert(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
-		rows := make([][]any, benchBatch)
+		rows := make([][]driver.NamedValue, benchBatch)
 		for k, r := range stream.next(benchBatch) {
 			seq++
-			rows[k] = []any{r.TenantID, r.ID, r.Start.UnixMicro(), seq, r.Direction, r.Type, r.Result, r.SiteID,
+			vals := []any{r.TenantID, r.ID, r.Start.UnixMicro(), seq, r.Direction, r.Type, r.Result, r.SiteID,
 				r.Extension, r.From.PhoneNumber, r.To.PhoneNumber, r.SessionID, r.TelephonySessionID,
 				len(r.RecordingIDs) > 0, r.LegalHold, usOrNil(r.Answer), usOrNil(r.End), r.DurationMs, r.TalkMs,
 				time.Now().UnixMicro(), string(appendCallBody(nil, r))}
+			rows[k] = make([]driver.NamedValue, len(vals))
+			for i, v := range vals {
+				rows[k][i] = driver.NamedValue{Ordinal: i + 1, Value: v}
+			}
 		}
 		c0 := cpuTime()
 		b.StartTimer()
-		tx, err := raw.BeginTx(ctx, nil)
+		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO calls (tenant_id, id, start_us, ingest_seq, direction, type,
-			result, site_id, extension, from_number, to_number, session_id, telephony_session_id, has_recording,
-			legal_hold, answer_us, end_us, duration_ms, talk_ms, ingested_us, body)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, args := range rows {
-			if _, err := stmt.ExecContext(ctx, args...); err != nil {
+		if viaDriver {
+			err = conn.Raw(func(dc any) error {
+				st, err := dc.(driver.ConnPrepareContext).PrepareContext(ctx, insert)
+				if err != nil {
+					return err
+				}
+				defer st.Close()
+				for _, args := range rows {
+					if _, err := st.(driver.StmtExecContext).ExecContext(ctx, args); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		} else {
+			var stmt *sql.Stmt
+			stmt, err = tx.PrepareContext(ctx, insert)
+			if err != nil {
 				b.Fatal(err)
 			}
+			args := make([]any, 21)
+			for _, row := range rows {
+				for i := range row {
+					args[i] = row[i].Value
+				}
+				if _, err = stmt.ExecContext(ctx, args...); err != nil {
+					break
+				}
+			}
+			stmt.Close()
 		}
-		stmt.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
 		if err := tx.Commit(); err != nil {
 			b.Fatal(err)
 		}
@@ -223,7 +269,7 @@ func listDataset(b *testing.B) (*DB, int) {
 		batch := acme.next(k * 9 / 10)
 		batch = append(batch, globex.next(k-len(batch))...)
 		// Spread globex's records over acme's time: both streams run at one
-		// call per 50 ms; globex's records start at a tenth of the pace.
+		// call per benchGap; globex's records start at a ninth of the pace.
 		for _, r := range batch[k*9/10:] {
 			r.Start = benchStart.Add(r.Start.Sub(benchStart) * 9)
 		}
@@ -238,10 +284,11 @@ func listDataset(b *testing.B) (*DB, int) {
 }
 
 // BenchmarkListCalls times one page (100 records, newest first) of tenant
-// acme's calls over the whole time range of the dataset, at a snapshot, as
-// the listing API asks for it: the first page, and page 1000 through its
-// keyset cursor. Each query's latency is measured; p50-ms and p99-ms are
-// reported besides the mean.
+// acme's calls at a snapshot, as the listing API asks for it: over the
+// whole time range of the dataset, the first page and page 1000 through its
+// keyset cursor; then filters that calls_start does not serve, over the
+// whole range and over the last day. Each query's latency is measured;
+// p50-ms and p99-ms are reported besides the mean.
 func BenchmarkListCalls(b *testing.B) {
 	ctx := context.Background()
 	db, n := listDataset(b)
@@ -249,8 +296,8 @@ func BenchmarkListCalls(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	base := callvault.CallFilter{TenantID: "acme", From: benchStart, To: benchStart.Add(time.Duration(n) * 50 * time.Millisecond),
-		MaxIngestSeq: head, Limit: 100}
+	end := benchStart.Add(time.Duration(n*9/10) * benchGap)
+	base := callvault.CallFilter{TenantID: "acme", From: benchStart, To: end.Add(time.Hour), MaxIngestSeq: head, Limit: 100}
 	// The cursor of page 1000: the last record of page 999.
 	deep := base
 	pages := min(999, n*9/10/100-1)
@@ -262,19 +309,32 @@ func BenchmarkListCalls(b *testing.B) {
 		last := recs[len(recs)-1]
 		deep.After = &callvault.CallCursor{Start: last.Start, ID: last.ID}
 	}
-	ext := base
-	ext.Extension = "1234"
-	inbound := base
-	inbound.Directions = []string{callvault.DirectionInbound}
-	inbound.Results = []string{callvault.ResultMissed}
+	day := base
+	day.From = end.Add(-24 * time.Hour)
+	// A record of the last day, for its extension, number and session.
+	probe, err := db.Calls(ctx, callvault.CallFilter{TenantID: "acme", From: day.From, Limit: 1})
+	if err != nil || len(probe) == 0 {
+		b.Fatalf("probe: %v", err)
+	}
+	p := probe[0]
+	with := func(f callvault.CallFilter, set func(*callvault.CallFilter)) callvault.CallFilter {
+		set(&f)
+		return f
+	}
 	for _, c := range []struct {
 		name string
 		f    callvault.CallFilter
 	}{
 		{"page1", base},
 		{fmt.Sprintf("page%d", pages+1), deep},
-		{"page1-extension", ext},
-		{"page1-missed-inbound", inbound},
+		{"page1-missed-inbound", with(base, func(f *callvault.CallFilter) {
+			f.Directions, f.Results = []string{callvault.DirectionInbound}, []string{callvault.ResultMissed}
+		})},
+		{"page1-extension", with(base, func(f *callvault.CallFilter) { f.Extension = p.Extension })},
+		{"day-page1", day},
+		{"day-extension", with(day, func(f *callvault.CallFilter) { f.Extension = p.Extension })},
+		{"day-phone", with(day, func(f *callvault.CallFilter) { f.PhoneNumber = p.To.PhoneNumber })},
+		{"day-session", with(day, func(f *callvault.CallFilter) { f.SessionID = p.SessionID })},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			lat := make([]time.Duration, 0, b.N)
@@ -284,6 +344,39 @@ func BenchmarkListCalls(b *testing.B) {
 				lat = append(lat, time.Since(t0))
 				if err != nil || len(recs) == 0 {
 					b.Fatalf("Calls: %d records, %v", len(recs), err)
+				}
+			}
+			reportLatency(b, lat)
+		})
+	}
+}
+
+// BenchmarkAggregateCalls times AggregateCalls over tenant acme's calls of
+// the dataset of BenchmarkListCalls: per hour over the last day and over
+// the whole dataset, and per extension over the last day.
+func BenchmarkAggregateCalls(b *testing.B) {
+	ctx := context.Background()
+	db, n := listDataset(b)
+	end := benchStart.Add(time.Duration(n*9/10) * benchGap)
+	all := callvault.CallFilter{TenantID: "acme", From: benchStart, To: end.Add(time.Hour)}
+	day := all
+	day.From = end.Add(-24 * time.Hour)
+	for _, c := range []struct {
+		name string
+		a    callvault.CallAggregate
+	}{
+		{"day-hours", callvault.CallAggregate{Filter: day, HourBuckets: true}},
+		{"day-extensions", callvault.CallAggregate{Filter: day, GroupBy: "extension"}},
+		{"all-hours", callvault.CallAggregate{Filter: all, HourBuckets: true}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			lat := make([]time.Duration, 0, b.N)
+			for range b.N {
+				t0 := time.Now()
+				buckets, err := db.AggregateCalls(ctx, c.a)
+				lat = append(lat, time.Since(t0))
+				if err != nil || len(buckets) == 0 {
+					b.Fatalf("AggregateCalls: %d buckets, %v", len(buckets), err)
 				}
 			}
 			reportLatency(b, lat)

@@ -182,7 +182,14 @@ func (db *DB) Path() string { return db.path }
 // committing fails with EUnavailable when another process holds the database
 // lock beyond the busy timeout.
 func (db *DB) Update(ctx context.Context, fn func(tx callvault.Tx) error) error {
-	sqlTx, err := db.write.BeginTx(ctx, nil)
+	// The transaction runs on a *sql.Conn, so that bulk writes can reach
+	// the driver connection under it (see PutCalls).
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return dbError("begin transaction", err)
+	}
+	defer conn.Close() // after the rollback below: Close waits for the transaction
+	sqlTx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return dbError("begin transaction", err)
 	}
@@ -192,7 +199,7 @@ func (db *DB) Update(ctx context.Context, fn func(tx callvault.Tx) error) error 
 			_ = sqlTx.Rollback()
 		}
 	}()
-	if err := fn(&tx{reader: reader{q: sqlTx}, ctx: ctx, tx: sqlTx, now: db.now}); err != nil {
+	if err := fn(&tx{reader: reader{q: sqlTx}, ctx: ctx, tx: sqlTx, conn: conn, now: db.now}); err != nil {
 		return err
 	}
 	done = true

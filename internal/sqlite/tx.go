@@ -19,9 +19,10 @@ import (
 // deletes fail with ENotFound when the tenant has no such row.
 type tx struct {
 	reader
-	ctx context.Context
-	tx  *sql.Tx
-	now callvault.Clock // for IngestedAt and ReceivedAt
+	ctx  context.Context
+	tx   *sql.Tx
+	conn *sql.Conn       // the connection tx runs on
+	now  callvault.Clock // for IngestedAt and ReceivedAt
 }
 
 // exec runs a statement and returns the number of rows it matched.

@@ -9,7 +9,8 @@
 ALTER TABLE tenants ADD COLUMN legal_hold INTEGER NOT NULL DEFAULT 0;
 
 -- Call detail records. A rowid table: rows are appended in arrival order
--- (cheap for bulk ingest) and found through the two indexes below. Every
+-- (cheap for bulk ingest) and found through the primary key (by id) or
+-- calls_start (by time). Every
 -- column a listing filters on is a scalar column; the rest of the record
 -- (action, transport, the parties' names and extensions, legs, recording
 -- ids) is JSON text in body, written and read only by the store (see
@@ -40,11 +41,19 @@ CREATE TABLE calls (
     PRIMARY KEY (tenant_id, id)
 ) STRICT;
 
--- Listings: keyset pages in (start_us, id) order, descending; also retention
--- (ascending) and aggregates over a time range. The only secondary index:
--- see docs/benchmarks.md ("Call store (SQLite)") for what each further index
--- would cost ingest and why the other filters are applied to this range.
-CREATE INDEX calls_start ON calls (tenant_id, start_us, id);
+-- The one secondary index of calls. Listings walk it backwards from their
+-- keyset cursor in (start_us, id) order; retention walks it forwards;
+-- aggregates scan the range of their filter. Beyond its key it carries every
+-- column that listings filter on and aggregates read (but the long
+-- telephony_session_id), so that SQLite checks those filters, the snapshot
+-- and the aggregates on index entries and reads a table row only for a
+-- record it returns: index entries are appended at ingest (records arrive
+-- roughly in time order), so the extra bytes cost ingest little. Separate
+-- indexes for extension, session or phone number lookups would each be
+-- another B-tree written at random places per record. docs/benchmarks.md,
+-- "Call store (SQLite)", has the measurements behind this choice.
+CREATE INDEX calls_start ON calls (tenant_id, start_us, id, ingest_seq, direction, type, result, site_id,
+    extension, from_number, to_number, session_id, has_recording, answer_us, talk_ms);
 
 CREATE TABLE recordings (
     tenant_id    TEXT    NOT NULL REFERENCES tenants (tenant_id),
