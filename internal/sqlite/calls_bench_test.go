@@ -29,8 +29,14 @@ import (
 //	                       migrations, e.g. a candidate index whose cost to
 //	                       ingest (or gain for listing) is to be measured
 
-// benchBatch is the batch size of the ingest benchmarks.
+// benchBatch is the batch size of the dataset builder, and the first of
+// benchBatches.
 const benchBatch = 5000
+
+// benchBatches are the batch (transaction) sizes of the ingest benchmarks:
+// what one PutCalls gets, and what a group commit of four such batches
+// would give it.
+var benchBatches = []int{benchBatch, 4 * benchBatch}
 
 // benchStart is when the benchmark datasets begin.
 var benchStart = time.Date(2025, 1, 6, 8, 0, 0, 0, time.UTC)
@@ -104,10 +110,17 @@ func benchSQL(q *sql.DB) error {
 	return nil
 }
 
-// BenchmarkPutCalls ingests batches of 5000 generated records, one
-// transaction (and one durable commit) per batch, into a store that starts
-// empty. records/s counts the timed part only: generating the records is not.
+// BenchmarkPutCalls ingests batches of 5000 (and 20000) generated records,
+// one transaction (and one durable commit) per batch, into a store that
+// starts empty. records/s counts the timed part only: generating the
+// records is not.
 func BenchmarkPutCalls(b *testing.B) {
+	for _, n := range benchBatches {
+		b.Run(fmt.Sprintf("batch=%d", n), func(b *testing.B) { benchPutCalls(b, n) })
+	}
+}
+
+func benchPutCalls(b *testing.B, size int) {
 	ctx := context.Background()
 	db := openBench(b, filepath.Join(b.TempDir(), "cv.db"))
 	stream := newBenchStream(1, "acme")
@@ -116,7 +129,7 @@ func BenchmarkPutCalls(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
-		batch := stream.next(benchBatch)
+		batch := stream.next(size)
 		c0 := cpuTime()
 		b.StartTimer()
 		err := db.Update(ctx, func(tx callvault.Tx) error {
@@ -138,15 +151,17 @@ func BenchmarkPutCalls(b *testing.B) {
 // BenchmarkRawInsert is PutCalls' baseline: the same rows (same schema,
 // pragmas and indexes; bodies encoded, arguments built and IngestSeq
 // numbered beforehand, outside the timer) through one bare prepared INSERT
-// per transaction of 5000 rows on a connection of OpenRaw, either through
-// database/sql or, as PutCalls does, through the database/sql/driver
-// interfaces of the connection with one reused argument slice.
+// per transaction of 5000 (or 20000) rows on a connection of OpenRaw,
+// either through database/sql or, as PutCalls does, through the
+// database/sql/driver interfaces of the connection.
 func BenchmarkRawInsert(b *testing.B) {
-	b.Run("database-sql", func(b *testing.B) { benchRawInsert(b, false) })
-	b.Run("driver", func(b *testing.B) { benchRawInsert(b, true) })
+	for _, n := range benchBatches {
+		b.Run(fmt.Sprintf("database-sql/batch=%d", n), func(b *testing.B) { benchRawInsert(b, false, n) })
+		b.Run(fmt.Sprintf("driver/batch=%d", n), func(b *testing.B) { benchRawInsert(b, true, n) })
+	}
 }
 
-func benchRawInsert(b *testing.B, viaDriver bool) {
+func benchRawInsert(b *testing.B, viaDriver bool, size int) {
 	ctx := context.Background()
 	path := filepath.Join(b.TempDir(), "cv.db")
 	if err := openBench(b, path).Close(); err != nil {
@@ -173,8 +188,8 @@ func benchRawInsert(b *testing.B, viaDriver bool) {
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
-		rows := make([][]driver.NamedValue, benchBatch)
-		for k, r := range stream.next(benchBatch) {
+		rows := make([][]driver.NamedValue, size)
+		for k, r := range stream.next(size) {
 			seq++
 			vals := []any{r.TenantID, r.ID, r.Start.UnixMicro(), seq, r.Direction, r.Type, r.Result, r.SiteID,
 				r.Extension, r.From.PhoneNumber, r.To.PhoneNumber, r.SessionID, r.TelephonySessionID,
