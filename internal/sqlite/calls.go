@@ -134,9 +134,18 @@ func callWhere(f *callvault.CallFilter) (*where, error) {
 // first bound and checks the second on the few rows that share the
 // cursor's start, so a deep page costs what the first does.
 func (r reader) Calls(ctx context.Context, f callvault.CallFilter) ([]*callvault.CallRecord, error) {
-	w, err := callWhere(&f)
+	query, args, err := callsQuery(&f)
 	if err != nil {
 		return nil, err
+	}
+	return getAll(ctx, r.q, "calls", scanCall, query, args...)
+}
+
+// callsQuery returns the query of Calls(f) and its arguments.
+func callsQuery(f *callvault.CallFilter) (string, []any, error) {
+	w, err := callWhere(f)
+	if err != nil {
+		return "", nil, err
 	}
 	if f.After != nil {
 		s := f.After.Start.UnixMicro()
@@ -147,7 +156,7 @@ func (r reader) Calls(ctx context.Context, f callvault.CallFilter) ([]*callvault
 		query += ` LIMIT ?`
 		w.args = append(w.args, f.Limit)
 	}
-	return getAll(ctx, r.q, "calls", scanCall, query, w.args...)
+	return query, w.args, nil
 }
 
 // CallIngestHead returns the highest IngestSeq the tenant's records were
@@ -185,6 +194,26 @@ const hourUs = int64(time.Hour / time.Microsecond)
 // key; without any grouping that is one bucket of totals, or none. EInvalid
 // for another GroupBy or without a tenant.
 func (r reader) AggregateCalls(ctx context.Context, a callvault.CallAggregate) ([]*callvault.CallBucket, error) {
+	query, args, err := aggregateQuery(&a)
+	if err != nil {
+		return nil, err
+	}
+	return getAll(ctx, r.q, "call aggregates", func(sc scanner) (*callvault.CallBucket, error) {
+		var b callvault.CallBucket
+		var hour sql.NullInt64
+		if err := sc.Scan(&hour, &b.Key, &b.Calls, &b.Answered, &b.Missed, &b.TalkMs); err != nil {
+			return nil, err
+		}
+		if hour.Valid {
+			b.Bucket = time.UnixMicro(hour.Int64 * hourUs).UTC()
+		}
+		return &b, nil
+	}, query, args...)
+}
+
+// aggregateQuery returns the query of AggregateCalls(a) and its arguments.
+// It reads only columns that calls_start carries.
+func aggregateQuery(a *callvault.CallAggregate) (string, []any, error) {
 	var keyCol string
 	switch a.GroupBy {
 	case "":
@@ -196,7 +225,7 @@ func (r reader) AggregateCalls(ctx context.Context, a callvault.CallAggregate) (
 	case "direction":
 		keyCol = `direction`
 	default:
-		return nil, callvault.FieldError("groupBy", "cannot group calls by %q (want site, extension or direction)", a.GroupBy)
+		return "", nil, callvault.FieldError("groupBy", "cannot group calls by %q (want site, extension or direction)", a.GroupBy)
 	}
 	bucketCol := `NULL`
 	if a.HourBuckets {
@@ -204,24 +233,16 @@ func (r reader) AggregateCalls(ctx context.Context, a callvault.CallAggregate) (
 		h := strconv.FormatInt(hourUs, 10)
 		bucketCol = `(start_us - ((start_us % ` + h + `) + ` + h + `) % ` + h + `) / ` + h
 	}
-	w, err := callWhere(&a.Filter)
+	f := a.Filter
+	f.After = nil
+	w, err := callWhere(&f)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	query := `SELECT ` + bucketCol + `, ` + keyCol + `, count(*), coalesce(sum(answer_us IS NOT NULL), 0),
 		coalesce(sum(direction = '` + callvault.DirectionInbound + `' AND answer_us IS NULL), 0), coalesce(sum(talk_ms), 0)
 		FROM calls WHERE ` + w.sb.String() + ` GROUP BY 1, 2 HAVING count(*) > 0 ORDER BY 1, 2`
-	return getAll(ctx, r.q, "call aggregates", func(sc scanner) (*callvault.CallBucket, error) {
-		var b callvault.CallBucket
-		var hour sql.NullInt64
-		if err := sc.Scan(&hour, &b.Key, &b.Calls, &b.Answered, &b.Missed, &b.TalkMs); err != nil {
-			return nil, err
-		}
-		if hour.Valid {
-			b.Bucket = time.UnixMicro(hour.Int64 * hourUs).UTC()
-		}
-		return &b, nil
-	}, query, w.args...)
+	return query, w.args, nil
 }
 
 // ExpiredCalls returns up to limit (all when limit <= 0) of the tenant's

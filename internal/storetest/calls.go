@@ -353,7 +353,7 @@ func testCallAggregates(t *testing.T, s callvault.Store) {
 		"directions":            {GroupBy: "direction"},
 		"hours and sites":       {HourBuckets: true, GroupBy: "site"},
 		"hours, filtered":       {HourBuckets: true, Filter: callvault.CallFilter{From: at(60), To: at(600), Results: []string{callvault.ResultAccepted, callvault.ResultMissed}}},
-		"ignores limit, cursor": {GroupBy: "direction", Filter: callvault.CallFilter{Limit: 2, After: &callvault.CallCursor{Start: at(100), ID: "x"}}},
+		"ignores limit, cursor": {GroupBy: "direction", Filter: callvault.CallFilter{Limit: 2, To: at(250), After: &callvault.CallCursor{Start: at(100), ID: "x"}}},
 		"snapshot":              {GroupBy: "extension", Filter: callvault.CallFilter{MaxIngestSeq: 10}},
 		"nothing matches":       {HourBuckets: true, Filter: callvault.CallFilter{PhoneNumber: "+19995550000"}},
 	}
