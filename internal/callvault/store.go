@@ -190,6 +190,10 @@ type CallTx interface {
 	// SetCallLegalHold sets or clears a call's legal hold.
 	SetCallLegalHold(tenantID, id string, hold bool) error
 
+	// AttachRecording adds a recording id to a stored call record's
+	// RecordingIDs (once), so it has a recording; ENotFound when the call
+	// is not stored. Nothing else of the record changes.
+	AttachRecording(tenantID, callID, recordingID string) error
 	CreateRecording(r *Recording) error
 	UpdateRecording(r *Recording) error
 

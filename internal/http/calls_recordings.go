@@ -29,10 +29,21 @@ import (
 //   - uploading again replaces the content (the recording's sha256, size,
 //     type and duration change; an update audit record says from what);
 //     the old content is deleted when no recording of the tenant uses it;
-//   - call records are immutable once stored: the record's recordingIds
-//     are those its source reported (the CDR's recordingIds, or the
-//     recording_started events of the live call). An upload does not edit
-//     an existing record; the recording names its call (callId).
+//   - an upload for a call record that is stored adds the recording to the
+//     record's recordingIds (so hasRecording=true finds it), in the same
+//     transaction; a recording uploaded before its call record arrives
+//     names the call (callId) but is not listed by the record, which is
+//     stored as its source sent it. Live calls list the recordings their
+//     recording_started events named.
+
+// attachRecording lists the recording on its call record when the record
+// is stored; a call that has not arrived yet is not an error.
+func attachRecording(tx callvault.Tx, tenant, callID, id string) error {
+	if err := tx.AttachRecording(tenant, callID, id); err != nil && !callvault.IsNotFound(err) {
+		return err
+	}
+	return nil
+}
 
 // recordingMeta is the JSON of a recording: its metadata, and whether its
 // content has been uploaded.
@@ -138,7 +149,7 @@ func (s *Server) handleRecordingUpload(w http.ResponseWriter, r *http.Request, c
 				return err
 			}
 			add(s.recordingChange(c, callvault.EventCreate, nil, rec))
-			return nil
+			return attachRecording(tx, c.Tenant, callID, id)
 		case err != nil:
 			return err
 		case prev.CallID != callID:
@@ -151,7 +162,7 @@ func (s *Server) handleRecordingUpload(w http.ResponseWriter, r *http.Request, c
 			return err
 		}
 		add(s.recordingChange(c, callvault.EventUpdate, prev, rec))
-		return nil
+		return attachRecording(tx, c.Tenant, callID, id)
 	})
 	if err != nil {
 		return fail(err)

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -93,6 +94,15 @@ func TestRecordingUploadAndRange(t *testing.T) {
 	upload(t, ac, "acme", "rec-1", "call-1", bytes.NewReader(wav), false).Want(t, http.StatusCreated).JSON(t, &meta)
 	if meta.ContentType != "audio/wav" || meta.Size != int64(len(wav)) || meta.DurationMs != 3000 || len(meta.SHA256) != 64 || !meta.HasContent || meta.CallID != "call-1" {
 		t.Fatalf("uploaded: %+v", meta)
+	}
+	// The stored call record now lists the recording.
+	if got := ids(listCalls(t, ac, "acme", "hasRecording=true")); !slices.Equal(got, []string{"call-1"}) {
+		t.Fatalf("hasRecording=true after upload: %v", got)
+	}
+	var call callvault.CallRecord
+	ac.Get(t, "/v1/tenants/acme/calls/call-1").Want(t, 200).JSON(t, &call)
+	if !slices.Equal(call.RecordingIDs, []string{"rec-1"}) {
+		t.Fatalf("call record's recordings: %v", call.RecordingIDs)
 	}
 	var got recordingMeta
 	ac.Get(t, "/v1/tenants/acme/recordings/rec-1").Want(t, 200).JSON(t, &got)

@@ -521,6 +521,21 @@ func (t *tx) SetCallLegalHold(tenantID, id string, hold bool) error {
 	return t.change("update", "call", id, `UPDATE calls SET legal_hold = ? WHERE tenant_id = ? AND id = ?`, hold, tenantID, id)
 }
 
+// AttachRecording adds recordingID to the call's RecordingIDs (once) and
+// marks it as having a recording; ENotFound if the tenant has no such call.
+func (t *tx) AttachRecording(tenantID, callID, recordingID string) error {
+	r, err := t.Call(t.ctx, tenantID, callID)
+	if err != nil {
+		return err
+	}
+	if slices.Contains(r.RecordingIDs, recordingID) {
+		return nil
+	}
+	r.RecordingIDs = append(r.RecordingIDs, recordingID)
+	return t.change("update", "call", callID, `UPDATE calls SET body = ?, has_recording = 1 WHERE tenant_id = ? AND id = ?`,
+		string(appendCallBody(nil, r)), tenantID, callID)
+}
+
 // Recordings.
 
 const recordingCols = `tenant_id, id, call_id, type, content_type, duration_ms, size, sha256, created_at, uploaded_at`

@@ -412,3 +412,34 @@ func testCallIsolation(t *testing.T, s callvault.Store) {
 		t.Errorf("beta's call: %+v", got)
 	}
 }
+
+// testAttachRecording links a recording to a stored call record: once, only
+// in its own tenant, visible to the has-recording filter.
+func testAttachRecording(t *testing.T, s callvault.Store) {
+	ctx := context.Background()
+	seedTenants(t, s, alpha, beta)
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	a, b := newCall(alpha, 1, start), newCall(beta, 1, start)
+	a.RecordingIDs, b.RecordingIDs = nil, nil
+	putCalls(t, s, a, b)
+	MustUpdate(t, s, func(tx callvault.Tx) error {
+		if err := tx.AttachRecording(alpha, a.ID, "rec_9"); err != nil {
+			return err
+		}
+		return tx.AttachRecording(alpha, a.ID, "rec_9") // idempotent
+	})
+	got, err := s.Call(ctx, alpha, a.ID)
+	wantOK(t, err, "Call after attach")
+	if len(got.RecordingIDs) != 1 || got.RecordingIDs[0] != "rec_9" || got.Legs == nil || got.From != a.From {
+		t.Fatalf("after attach: %+v", got)
+	}
+	with := calls(t, s, callvault.CallFilter{TenantID: alpha, HasRecording: boolPtr(true), Limit: 10})
+	if len(with) != 1 || with[0].ID != a.ID {
+		t.Fatalf("has-recording filter after attach: %v", ids(with))
+	}
+	if other, _ := s.Call(ctx, beta, b.ID); len(other.RecordingIDs) != 0 {
+		t.Fatalf("beta's call changed: %+v", other)
+	}
+	err = s.Update(ctx, func(tx callvault.Tx) error { return tx.AttachRecording(beta, "cal_404", "rec_9") })
+	wantCode(t, err, callvault.ENotFound, "AttachRecording to a missing call")
+}

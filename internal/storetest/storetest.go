@@ -123,6 +123,7 @@ func Run(t *testing.T, newStore func(t *testing.T) callvault.Store) {
 		{"ExpiredCalls", testExpiredCalls},
 		{"DeleteCalls", testDeleteCalls},
 		{"Recordings", testRecordings},
+		{"AttachRecording", testAttachRecording},
 		{"ActiveCalls", testActiveCalls},
 		{"CallEvents", testCallEvents},
 		{"CallIsolation", testCallIsolation},
