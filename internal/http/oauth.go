@@ -486,22 +486,30 @@ func (s *Server) auditTokenRefusal(r *http.Request, app *callvault.App, grant st
 	}
 }
 
+// tokenRequest reads a revocation or introspection request: the form, the
+// authenticated client and the token it names.
+func (s *Server) tokenRequest(w http.ResponseWriter, r *http.Request) (*client, string, *oauthError) {
+	if oe := parseOAuthForm(w, r); oe != nil {
+		return nil, "", oe
+	}
+	cl, oe := s.authenticateClient(r)
+	if oe != nil {
+		return nil, "", oe
+	}
+	tok := r.PostForm.Get("token")
+	if tok == "" {
+		return nil, "", oerr(400, "invalid_request", "token is required")
+	}
+	return cl, tok, nil
+}
+
 // handleRevoke is POST /oauth/revoke (RFC 7009): the client revokes one of
 // its tokens; a refresh token takes its whole family with it. Unknown
 // tokens are answered 200 as the RFC requires.
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request, _ *Call) error {
-	if oe := parseOAuthForm(w, r); oe != nil {
-		writeOAuthError(w, r, oe)
-		return nil
-	}
-	cl, oe := s.authenticateClient(r)
+	cl, tok, oe := s.tokenRequest(w, r)
 	if oe != nil {
 		writeOAuthError(w, r, oe)
-		return nil
-	}
-	tok := r.PostForm.Get("token")
-	if tok == "" {
-		writeOAuthError(w, r, oerr(400, "invalid_request", "token is required"))
 		return nil
 	}
 	ctx := r.Context()
@@ -534,18 +542,9 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request, _ *Call) e
 // handleIntrospect is POST /oauth/introspect (RFC 7662). A client may
 // introspect only tokens issued to it; any other token is reported inactive.
 func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request, _ *Call) error {
-	if oe := parseOAuthForm(w, r); oe != nil {
-		writeOAuthError(w, r, oe)
-		return nil
-	}
-	cl, oe := s.authenticateClient(r)
+	cl, tok, oe := s.tokenRequest(w, r)
 	if oe != nil {
 		writeOAuthError(w, r, oe)
-		return nil
-	}
-	tok := r.PostForm.Get("token")
-	if tok == "" {
-		writeOAuthError(w, r, oerr(400, "invalid_request", "token is required"))
 		return nil
 	}
 	w.Header().Set("Cache-Control", "no-store")
