@@ -426,9 +426,12 @@ func (s *Server) handleUserDelete(w http.ResponseWriter, r *http.Request, c *Cal
 
 // readRole returns a built-in role, or else the tenant's stored role.
 func readRole(rd callvault.Reader, ctx context.Context, tenant, name string) (*callvault.Role, error) {
-	if b := builtinRole(name); b != nil {
+	if b := builtinRoleIn(tenant, name); b != nil {
 		v := *b
 		return &v, nil
+	}
+	if name == callvault.RoleOperator {
+		return nil, callvault.Errorf(callvault.ENotFound, "role %q not found", name)
 	}
 	return rd.Role(ctx, tenant, name)
 }
@@ -441,10 +444,9 @@ func readRoles(rd callvault.Reader, ctx context.Context, tenant string) ([]*call
 	}
 	out := make([]*callvault.Role, 0, len(builtinRoles)+len(stored))
 	for _, b := range callvault.BuiltinRoles() {
-		if b.Name == callvault.RoleOperator && tenant != callvault.OperatorTenant {
-			continue
+		if builtinRoleIn(tenant, b.Name) != nil {
+			out = append(out, &b)
 		}
-		out = append(out, &b)
 	}
 	return append(out, stored...), nil
 }

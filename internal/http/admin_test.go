@@ -749,3 +749,10 @@ func TestAdminUserLoginPatchConflict(t *testing.T) {
 		t.Errorf("re-cased login: %v", got)
 	}
 }
+
+func TestOperatorRoleOnlyInOperatorTenant(t *testing.T) {
+	env := newTestEnv(t)
+	acme := env.MustAdmin(t, "acme")
+	acme.Client().Get(t, "/v1/tenants/acme/roles/operator").WantProblem(t, 404, "")
+	acme.Client().Get(t, "/v1/tenants/acme/roles/admin").Want(t, 200)
+}

@@ -331,12 +331,12 @@ func (s *Server) loadUser(ctx context.Context, p *access.Principal, tenant, user
 func (s *Server) roleGrants(ctx context.Context, tenant string, names []string) ([]access.RoleGrant, error) {
 	var out []access.RoleGrant
 	for _, n := range names {
-		if r := builtinRole(n); r != nil {
-			if n == callvault.RoleOperator && tenant != callvault.OperatorTenant {
-				continue
-			}
+		if r := builtinRoleIn(tenant, n); r != nil {
 			out = append(out, access.RoleGrant{Role: n, Permissions: r.Permissions})
 			continue
+		}
+		if n == callvault.RoleOperator {
+			continue // the operator role exists only in the operator tenant
 		}
 		r, err := s.store.Role(ctx, tenant, n)
 		if callvault.IsNotFound(err) {
@@ -351,6 +351,15 @@ func (s *Server) roleGrants(ctx context.Context, tenant string, names []string) 
 }
 
 var builtinRoles = callvault.BuiltinRoles()
+
+// builtinRoleIn returns the built-in role name as it exists in tenant: the
+// operator role only in the operator tenant.
+func builtinRoleIn(tenant, name string) *callvault.Role {
+	if name == callvault.RoleOperator && tenant != callvault.OperatorTenant {
+		return nil
+	}
+	return builtinRole(name)
+}
 
 func builtinRole(name string) *callvault.Role {
 	for i := range builtinRoles {
