@@ -120,6 +120,16 @@ func show(s string) string {
 // printable reports whether s is valid UTF-8 made only of printable
 // characters (the ASCII space included).
 func printable(s string) bool {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return true // printable ASCII, as unicode.IsPrint has it
+	}
 	if !utf8.ValidString(s) {
 		return false
 	}

@@ -77,6 +77,10 @@ var (
 	serverFields = []string{"tenantId", "talkMs", "recordingIds", "legalHold", "ingestedAt", "seq", "receivedAt"}
 )
 
+// slowRecords turns the fast path of DecodeRecord off (tests compare the
+// two).
+var slowRecords = false
+
 // DecodeRecord decodes one call record from its JSON object (the native
 // wire shape) and validates it (see Validate). Unknown fields, and fields
 // callvault sets itself (tenantId, talkMs, recordingIds, legalHold,
@@ -84,8 +88,19 @@ var (
 // *callvault.Error, all with code EInvalid.
 func DecodeRecord(data []byte) (*callvault.CallRecord, error) {
 	var w wireRecord
-	if err := decodeStrict(data, &w, "", recordFields, map[string][]string{"from": partyFields, "to": partyFields}); err != nil {
-		return nil, err
+	var legs []wireLeg
+	if slowRecords || !fastRecord(data, &w, &legs) {
+		w, legs = wireRecord{}, nil
+		if err := decodeStrict(data, &w, "", recordFields, map[string][]string{"from": partyFields, "to": partyFields}); err != nil {
+			return nil, err
+		}
+		legs = make([]wireLeg, len(w.Legs))
+		for i, raw := range w.Legs {
+			p := "legs[" + strconv.Itoa(i) + "]"
+			if err := decodeStrict(raw, &legs[i], p+".", legFields, map[string][]string{"from": partyFields, "to": partyFields}); err != nil {
+				return nil, err
+			}
+		}
 	}
 	var fe FieldErrors
 	rec := &callvault.CallRecord{
@@ -100,15 +115,21 @@ func DecodeRecord(data []byte) (*callvault.CallRecord, error) {
 			rec.End = rec.Start.Add(time.Duration(*w.DurationMs) * time.Millisecond)
 		}
 	}
-	for i, raw := range w.Legs {
-		p := "legs[" + strconv.Itoa(i) + "]"
-		var wl wireLeg
-		if err := decodeStrict(raw, &wl, p+".", legFields, map[string][]string{"from": partyFields, "to": partyFields}); err != nil {
-			return nil, err
-		}
+	if len(legs) > 0 {
+		rec.Legs = make([]callvault.Leg, 0, len(legs))
+	}
+	for i := range legs {
+		wl := &legs[i]
 		leg := callvault.Leg{
 			LegType: wl.LegType, Master: wl.Master, Direction: wl.Direction, Action: wl.Action, Result: wl.Result,
-			Transport: wl.Transport, From: wl.From.party(), To: wl.To.party(), Start: wireTime(&fe, p+".startTime", wl.StartTime),
+			Transport: wl.Transport, From: wl.From.party(), To: wl.To.party(),
+		}
+		if t, err := time.Parse(time.RFC3339Nano, ptrString(wl.StartTime)); err == nil {
+			leg.Start = t
+		} else {
+			// "" (or none) is the zero time; the field's name is made
+			// only for an error.
+			leg.Start = wireTime(&fe, "legs["+strconv.Itoa(i)+"].startTime", wl.StartTime)
 		}
 		if wl.DurationMs != nil {
 			leg.DurationMs = *wl.DurationMs
@@ -131,6 +152,13 @@ func DecodeRecord(data []byte) (*callvault.CallRecord, error) {
 		return nil, fe
 	}
 	return rec, nil
+}
+
+func ptrString(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // wireTime parses an RFC 3339 time; nil or "" is the zero time.

@@ -170,41 +170,53 @@ func Validate(rec *callvault.CallRecord) FieldErrors {
 	master := -1
 	for i := range rec.Legs {
 		leg := &rec.Legs[i]
-		p := "legs[" + strconv.Itoa(i) + "]."
-		checkText(&fe, p+"legType", leg.LegType, MaxLabelLen, true)
-		if leg.Master {
-			if master >= 0 {
-				fe.add(p+"master", "legs[%d] is already the master; a record has at most one master leg", master)
-			} else {
-				master = i
-			}
-		}
+		// The field names of a leg are made only for an error.
+		p := func() string { return "legs[" + strconv.Itoa(i) + "]." }
 		if leg.Direction == "" {
 			leg.Direction = rec.Direction
 		}
-		checkEnum(&fe, p+"direction", leg.Direction, directions, true)
 		if leg.Result == "" {
 			leg.Result = rec.Result
 		}
-		checkEnum(&fe, p+"result", leg.Result, callvault.CallResults, true)
-		checkEnum(&fe, p+"transport", leg.Transport, transports, false)
-		checkText(&fe, p+"action", leg.Action, MaxLabelLen, false)
-		checkParty(&fe, p+"from", &leg.From)
-		checkParty(&fe, p+"to", &leg.To)
+		if leg.LegType != "" && textOK(leg.LegType, MaxLabelLen) && !(leg.Master && master >= 0) &&
+			slices.Contains(directions, leg.Direction) && slices.Contains(callvault.CallResults, leg.Result) &&
+			(leg.Transport == "" || slices.Contains(transports, leg.Transport)) && textOK(leg.Action, MaxLabelLen) &&
+			partyOK(&leg.From) && partyOK(&leg.To) {
+			// Every check below passes (the common case).
+			if leg.Master {
+				master = i
+			}
+		} else {
+			p := p()
+			checkText(&fe, p+"legType", leg.LegType, MaxLabelLen, true)
+			if leg.Master {
+				if master >= 0 {
+					fe.add(p+"master", "legs[%d] is already the master; a record has at most one master leg", master)
+				} else {
+					master = i
+				}
+			}
+			checkEnum(&fe, p+"direction", leg.Direction, directions, true)
+			checkEnum(&fe, p+"result", leg.Result, callvault.CallResults, true)
+			checkEnum(&fe, p+"transport", leg.Transport, transports, false)
+			checkText(&fe, p+"action", leg.Action, MaxLabelLen, false)
+			checkParty(&fe, p+"from", &leg.From)
+			checkParty(&fe, p+"to", &leg.To)
+		}
 		leg.Start = normTime(leg.Start)
 		if leg.Start.IsZero() {
 			leg.Start = rec.Start
 		}
 		switch {
 		case leg.DurationMs < 0:
-			fe.add(p+"durationMs", "%d is negative", leg.DurationMs)
+			fe.add(p()+"durationMs", "%d is negative", leg.DurationMs)
 		case leg.DurationMs > MaxCallDuration.Milliseconds():
-			fe.add(p+"durationMs", "%d is longer than the longest call accepted (%s)", leg.DurationMs, MaxCallDuration)
+			fe.add(p()+"durationMs", "%d is longer than the longest call accepted (%s)", leg.DurationMs, MaxCallDuration)
 		case !timesOK:
 		case leg.Start.Before(rec.Start.Add(-DurationTolerance)) || leg.Start.After(rec.End.Add(DurationTolerance)):
-			fe.add(p+"startTime", "%s is outside the record's startTime..endTime", leg.Start.Format(time.RFC3339Nano))
+			fe.add(p()+"startTime", "%s is outside the record's startTime..endTime", leg.Start.Format(time.RFC3339Nano))
 		case leg.Start.Add(time.Duration(leg.DurationMs) * time.Millisecond).After(rec.End.Add(DurationTolerance)):
-			fe.add(p+"durationMs", "%d makes the leg end after the record's endTime", leg.DurationMs)
+			fe.add(p()+"durationMs", "%d makes the leg end after the record's endTime", leg.DurationMs)
 		}
 	}
 	return fe
@@ -264,7 +276,21 @@ func checkEnum(fe *FieldErrors, field, v string, allowed []string, required bool
 	return true
 }
 
+// textOK reports whether checkText passes v when it is not required.
+func textOK(v string, max int) bool {
+	return v == "" || (printable(v) && (len(v) <= max || utf8.RuneCountInString(v) <= max))
+}
+
+// partyOK reports whether checkParty passes p.
+func partyOK(p *callvault.Party) bool {
+	return textOK(p.PhoneNumber, MaxNumberLen) && textOK(p.Name, MaxNameLen) &&
+		textOK(p.ExtensionID, MaxIDLen) && textOK(p.ExtensionNumber, MaxExtensionLen)
+}
+
 func checkParty(fe *FieldErrors, field string, p *callvault.Party) {
+	if partyOK(p) {
+		return
+	}
 	checkText(fe, field+".phoneNumber", p.PhoneNumber, MaxNumberLen, false)
 	checkText(fe, field+".name", p.Name, MaxNameLen, false)
 	checkText(fe, field+".extensionId", p.ExtensionID, MaxIDLen, false)
