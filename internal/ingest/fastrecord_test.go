@@ -47,7 +47,9 @@ func TestFastRecord(t *testing.T) {
 		func(l string) string { return strings.Replace(l, `"durationMs":`, `"durationMs":1e3,"x":`, 1) },
 		func(l string) string { return strings.Replace(l, `"durationMs":`, `"durationMs":-0,"x":`, 1) },
 		func(l string) string { return strings.Replace(l, `"durationMs":`, `"durationMs":012,"x":`, 1) },
-		func(l string) string { return strings.Replace(l, `"durationMs":`, `"durationMs":99999999999999999999,"x":`, 1) },
+		func(l string) string {
+			return strings.Replace(l, `"durationMs":`, `"durationMs":99999999999999999999,"x":`, 1)
+		},
 		func(l string) string { return strings.Replace(l, `"startTime":`, `"startTime":null,"x":`, 1) },
 		func(l string) string { return strings.Replace(l, `"startTime":`, `"startTime":"",`+`"answerTime":`, 1) },
 		func(l string) string { return strings.Replace(l, `"direction":"`, `"direction":"\u0049`, 1) },
@@ -63,7 +65,9 @@ func TestFastRecord(t *testing.T) {
 		func(l string) string { return strings.Replace(l, `"from":{`, `"from":{},"x":{`, 1) },
 		func(l string) string { return strings.Replace(l, `"from":{`, `"from":null,"x":{`, 1) },
 		func(l string) string { return strings.Replace(l, `"result":"`, `"result":"Nope`, 1) },
-		func(l string) string { return strings.Replace(l, `"legType":"`, `"legType":"`+strings.Repeat("x", 80), 1) },
+		func(l string) string {
+			return strings.Replace(l, `"legType":"`, `"legType":"`+strings.Repeat("x", 80), 1)
+		},
 		func(l string) string { return strings.Replace(l, `"legType":"`, `"legType":"","x":"`, 1) },
 		func(l string) string { return strings.Replace(l, `"startTime":"2025`, `"startTime":"1925`, 2) },
 		func(l string) string { return strings.Replace(l, `Z"`, `"`, 1) },
