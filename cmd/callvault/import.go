@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/callvault/callvault/internal/callvault"
@@ -25,8 +26,16 @@ const (
 
 var importFormats = []string{formatNDJSON, formatAsterisk, formatFreeSWITCH}
 
-// maxImportBatch bounds --batch: one transaction's records stay in memory.
+// maxImportBatch bounds --batch: one transaction's records stay in memory
+// (two batches at a time: the one being committed and the next one).
 const maxImportBatch = 100_000
+
+// defaultImportBatch is --batch's default. The store ingests about 100k
+// records/s at 20,000 records per durable transaction and about 75k/s at
+// 5000 (random inserts into the primary key share pages in a larger
+// transaction; see docs/benchmarks.md); two batches of 20,000 records take
+// about 60 MB.
+const defaultImportBatch = 20_000
 
 // importEntityType is the audit entityType of an import run.
 const importEntityType = "callImport"
@@ -34,6 +43,11 @@ const importEntityType = "callImport"
 // importCalls is `callvault import`: it streams call records from files
 // (or "-" for standard input) through the format's ingest reader into the
 // tenant, one durable transaction per batch.
+//
+// Reading overlaps writing: one goroutine reads, decodes and validates the
+// next batch while the store commits the current one (at most two batches
+// in memory). Counts, progress and the audit record are those of the
+// committed batches, as when the two alternated.
 //
 // Unlike the HTTP batch API, which is all or nothing, an import keeps every
 // valid record and reports each bad line on standard error as
@@ -63,7 +77,7 @@ func (e *env) importCalls(ctx context.Context, args []string) error {
 		format   = fs.String("format", "", "input format: "+strings.Join(importFormats, ", ")+" (required)")
 		tz       = fs.String("timezone", "", "time zone of asterisk-csv dates (default: the tenant's; UTC for usegmtime=yes files)")
 		siteFlag = fs.String("site", "", "site (id or name) the records come from; required for PBX formats when the tenant has sites")
-		batch    = fs.Int("batch", 5000, "records per transaction")
+		batch    = fs.Int("batch", defaultImportBatch, "records per transaction")
 		every    = fs.Duration("progress-every", 2*time.Second, "interval of plain progress lines (when standard error is not a terminal)")
 	)
 	fs.SetOutput(e.stderr)
@@ -119,7 +133,7 @@ func (e *env) importCalls(ctx context.Context, args []string) error {
 			return &exitError{code: 2, msg: fmt.Sprintf("--timezone %q is not an IANA time zone", name)}
 		}
 	}
-	im.prog = newProgress(e.stderr, total, *every, time.Now)
+	im.prog = &syncProgress{p: newProgress(e.stderr, total, *every, time.Now)}
 	start := time.Now()
 	runErr := im.run(ctx, files)
 	im.prog.Finish()
@@ -198,11 +212,48 @@ type importer struct {
 	batchSize int
 	prog      progress
 
-	batch    []*callvault.CallRecord
+	// Owned by the reading goroutine while it runs.
+	batch   []*callvault.CallRecord
+	nbad    int64 // bad lines
+	skipped int64 // FreeSWITCH B-legs
+	done    int64 // bytes of the files finished
+
+	// Owned by the writer.
 	counts   importCounts
-	skipped  int64 // FreeSWITCH B-legs
-	done     int64 // bytes of the files finished
-	recorded bool  // the run's audit record is written
+	recorded bool // the run's audit record is written
+}
+
+// importBatch is a batch of records read, handed from the reading
+// goroutine to the writer.
+type importBatch struct {
+	recs []*callvault.CallRecord
+	read int64 // bytes of the input read so far, for progress
+	bad  int64 // bad lines so far
+}
+
+// syncProgress lets the reading goroutine (Say: bad lines) and the writer
+// (Update) share a progress.
+type syncProgress struct {
+	mu sync.Mutex
+	p  progress
+}
+
+func (s *syncProgress) Update(c importCounts, read int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.p.Update(c, read)
+}
+
+func (s *syncProgress) Say(line string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.p.Say(line)
+}
+
+func (s *syncProgress) Finish() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.p.Finish()
 }
 
 // countingReader counts the bytes read through it.
@@ -218,14 +269,43 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 // run imports every file in turn, then commits the last partial batch with
-// the run's audit record.
+// the run's audit record. A goroutine reads the files and hands each full
+// batch over an unbuffered channel to the writer (this goroutine), so it
+// reads the next batch while the writer commits one: at most two batches
+// are in memory. When the writer fails, reading stops; when reading fails,
+// the batches read before are committed (as without the overlap) and the
+// partial batch is not.
 func (im *importer) run(ctx context.Context, files []string) error {
-	for _, name := range files {
-		if err := im.file(ctx, name); err != nil {
-			return err
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan importBatch)
+	var readErr error
+	go func() {
+		defer close(batches)
+		for _, name := range files {
+			if readErr = im.file(rctx, name, batches); readErr != nil {
+				return
+			}
+		}
+	}()
+	var err error
+	for b := range batches {
+		if err != nil {
+			continue // drain until the reader sees the cancellation
+		}
+		if err = im.flush(ctx, b, nil); err != nil {
+			cancel()
 		}
 	}
-	return im.flush(ctx, 0, files)
+	// The reader is done: its fields are the writer's now.
+	im.counts.Bad = im.nbad
+	if err != nil {
+		return err
+	}
+	if readErr != nil {
+		return readErr
+	}
+	return im.flush(ctx, importBatch{recs: im.batch, read: im.done, bad: im.nbad}, files)
 }
 
 // nextFunc returns the next record of a stream and its line number; see
@@ -257,8 +337,9 @@ func (im *importer) reader(r io.Reader) nextFunc {
 	return ingest.NewNDJSONReader(r).Next
 }
 
-// file imports one file ("-": standard input).
-func (im *importer) file(ctx context.Context, name string) error {
+// file reads one file ("-": standard input), sending each full batch to
+// out.
+func (im *importer) file(ctx context.Context, name string, out chan<- importBatch) error {
 	var src io.Reader = im.stdin
 	if name != "-" {
 		f, err := os.Open(name)
@@ -294,16 +375,19 @@ func (im *importer) file(ctx context.Context, name string) error {
 		}
 		im.batch = append(im.batch, rec)
 		if len(im.batch) >= im.batchSize {
-			if err := im.flush(ctx, cr.n, nil); err != nil {
-				return err
+			select {
+			case out <- importBatch{recs: im.batch, read: im.done + cr.n, bad: im.nbad}:
+			case <-ctx.Done():
+				return ctx.Err()
 			}
+			im.batch = make([]*callvault.CallRecord, 0, im.batchSize)
 		}
 	}
 }
 
 // bad reports a bad line as "FILE:LINE: field: message".
 func (im *importer) bad(name string, line int, err error) {
-	im.counts.Bad++
+	im.nbad++
 	msg := err.Error()
 	var ce *callvault.Error
 	if errors.As(err, &ce) {
@@ -318,15 +402,15 @@ func (im *importer) bad(name string, line int, err error) {
 	im.prog.Say(fmt.Sprintf("%s:%d: %s", name, line, msg))
 }
 
-// flush stores the pending batch in one durable transaction; read is how
-// many bytes of the current file were read, for progress. The final flush
-// (files set) also appends the run's audit record.
-func (im *importer) flush(ctx context.Context, read int64, files []string) error {
+// flush stores a batch in one durable transaction. The final flush (files
+// set) also appends the run's audit record.
+func (im *importer) flush(ctx context.Context, b importBatch, files []string) error {
 	var c importCounts
 	err := im.store.Update(ctx, func(tx callvault.Tx) error {
 		c = im.counts
-		if len(im.batch) > 0 {
-			stored, err := tx.PutCalls(im.batch)
+		c.Bad = b.bad
+		if len(b.recs) > 0 {
+			stored, err := tx.PutCalls(b.recs)
 			if err != nil {
 				return err
 			}
@@ -337,7 +421,7 @@ func (im *importer) flush(ctx context.Context, read int64, files []string) error
 					c.Duplicates++
 				}
 			}
-			c.Records += int64(len(im.batch))
+			c.Records += int64(len(b.recs))
 		}
 		if files == nil {
 			return nil
@@ -348,9 +432,7 @@ func (im *importer) flush(ctx context.Context, read int64, files []string) error
 		return err
 	}
 	im.counts, im.recorded = c, files != nil
-	clear(im.batch)
-	im.batch = im.batch[:0]
-	im.prog.Update(im.counts, im.done+read)
+	im.prog.Update(im.counts, b.read)
 	return nil
 }
 
