@@ -1,0 +1,138 @@
+package postgres
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// migration is one embedded schema change, named NNNN_what.sql.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations returns the embedded migrations in ascending version order.
+func migrations() ([]migration, error) {
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list migrations: %w", err)
+	}
+	var ms []migration
+	for _, n := range names {
+		base := path.Base(n)
+		num, _, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("postgres: migration %s: name must be NNNN_what.sql", base)
+		}
+		b, err := migrationFS.ReadFile(n)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: read migration %s: %w", base, err)
+		}
+		ms = append(ms, migration{version: v, name: strings.TrimSuffix(base, ".sql"), sql: string(b)})
+	}
+	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("postgres: migrations %s and %s have the same version", ms[i-1].name, ms[i].name)
+		}
+	}
+	return ms, nil
+}
+
+// LatestSchemaVersion returns the version of the newest embedded migration:
+// the schema version Open brings a database to.
+func LatestSchemaVersion() int {
+	ms, err := migrations()
+	if err != nil || len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].version
+}
+
+// migrateLock is the key of the transaction-scoped advisory lock that
+// serializes migrations of nodes starting at once.
+const migrateLock = 0x63766d67 // "cvmg"
+
+// Migrate applies every embedded migration the database has not seen, each
+// in its own transaction together with its row in schema_migrations. It is
+// idempotent, and safe against other nodes migrating the same database at
+// the same time (an advisory lock serializes them). It fails when the
+// database has a schema newer than this binary knows.
+func (db *DB) Migrate(ctx context.Context) error {
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	if _, err := db.pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    int    NOT NULL PRIMARY KEY,
+		name       text   NOT NULL,
+		applied_at bigint NOT NULL
+	)`); err != nil && !isUnique(err) {
+		// Two nodes creating the table at once: one fails on the catalog's
+		// unique index, and the table exists.
+		return dbError("create schema_migrations", err)
+	}
+	current, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if latest := LatestSchemaVersion(); current > latest {
+		return fmt.Errorf("postgres: the database has schema version %d, newer than this binary's %d", current, latest)
+	}
+	for _, m := range ms {
+		if m.version <= current {
+			continue
+		}
+		if err := db.apply(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// apply runs one migration unless it is already recorded.
+func (db *DB) apply(ctx context.Context, m migration) error {
+	return pgx.BeginFunc(ctx, db.pool, func(t pgx.Tx) error {
+		if _, err := t.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrateLock)); err != nil {
+			return dbError("lock migrations", err)
+		}
+		var n int
+		if err := t.QueryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, m.version).Scan(&n); err != nil {
+			return dbError("migration "+m.name, err)
+		}
+		if n > 0 {
+			return nil
+		}
+		if _, err := t.Exec(ctx, m.sql); err != nil {
+			return dbError("migration "+m.name, err)
+		}
+		if _, err := t.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+			m.version, m.name, db.now().UnixMicro()); err != nil {
+			return dbError("record migration "+m.name, err)
+		}
+		return nil
+	})
+}
+
+// SchemaVersion returns the highest migration version applied to the
+// database, 0 for an empty database.
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	if err := db.pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
+		return 0, dbError("read schema version", err)
+	}
+	return v, nil
+}
