@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"github.com/callvault/callvault/internal/blob"
 	"github.com/callvault/callvault/internal/callvault"
 	"github.com/callvault/callvault/internal/credential"
+	"github.com/callvault/callvault/internal/postgres"
 	"github.com/callvault/callvault/internal/sqlite"
 )
 
@@ -41,7 +43,12 @@ Usage:
   callvault app create    --tenant T --name N [--scope calls.read ...] [--grant ...] [--role ...]
   callvault apikey create --tenant T --subject-kind user|app --subject ID [--scope ...] [--expires-days N]
 
-Every flag has an environment variable: --data is CALLVAULT_DATA, --addr is
+The database is the SQLite file callvault.db in --data unless --db names a
+PostgreSQL database (postgres://user:pass@host:5432/db?sslmode=...); blobs
+and keys stay in --data either way.
+
+Every flag has an environment variable: --data is CALLVAULT_DATA, --db is
+CALLVAULT_DB, --addr is
 CALLVAULT_ADDR, --base-url CALLVAULT_BASE_URL, --region CALLVAULT_REGION,
 --log-format CALLVAULT_LOG_FORMAT, --audit-reads CALLVAULT_AUDIT_READS,
 --access-ttl CALLVAULT_ACCESS_TTL, --refresh-ttl CALLVAULT_REFRESH_TTL,
@@ -116,6 +123,7 @@ type env struct {
 // config is the configuration shared by the commands.
 type config struct {
 	data       string
+	db         string // a postgres:// URL, or "" for the SQLite file in data
 	addr       string
 	baseURL    string
 	region     string
@@ -135,6 +143,7 @@ func (e *env) flags(fs *flag.FlagSet, c *config, withServer bool) {
 		return def
 	}
 	fs.StringVar(&c.data, "data", str("data", "callvault-data"), "data directory: SQLite database, blobs, keys")
+	fs.StringVar(&c.db, "db", str("db", ""), "PostgreSQL URL (postgres://...) to use instead of the SQLite file in --data")
 	if !withServer {
 		return
 	}
@@ -163,19 +172,28 @@ func (e *env) parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// data is an opened data directory.
+// store is what the commands need of a persistence engine.
+type store interface {
+	callvault.Store
+	SchemaVersion(ctx context.Context) (int, error)
+}
+
+// data is an opened data directory and database.
 type data struct {
 	dir       string
-	store     *sqlite.DB
+	store     store
+	where     string // the database, for messages: a file path or a URL without its password
 	blobs     *blob.FS
 	auditKey  ed25519.PrivateKey
 	jwtKey    ed25519.PrivateKey
 	cursorKey []byte
 }
 
-// openData opens (creating if needed) the data directory: the SQLite
-// database (migrated), the blob directory and the keys.
-func openData(ctx context.Context, dir string) (*data, error) {
+// openData opens (creating if needed) the data directory: the blob
+// directory and the keys, and the database (migrated): the SQLite file
+// callvault.db in dir, or the PostgreSQL database named by db, a
+// postgres:// or postgresql:// URL.
+func openData(ctx context.Context, dir, db string) (*data, error) {
 	d := &data{dir: dir}
 	var err error
 	if d.blobs, err = blob.NewFS(filepath.Join(dir, "blobs")); err != nil {
@@ -190,10 +208,33 @@ func openData(ctx context.Context, dir string) (*data, error) {
 	if d.cursorKey, err = credential.LoadOrCreateSecret(filepath.Join(dir, "keys", "cursor.key")); err != nil {
 		return nil, err
 	}
-	if d.store, err = sqlite.Open(ctx, filepath.Join(dir, "callvault.db")); err != nil {
+	if d.store, d.where, err = openStore(ctx, dir, db); err != nil {
 		return nil, err
 	}
 	return d, nil
+}
+
+// openStore opens the database engine that db names (see openData) and
+// returns it with a description safe to print.
+func openStore(ctx context.Context, dir, db string) (store, string, error) {
+	if db == "" {
+		path := filepath.Join(dir, "callvault.db")
+		s, err := sqlite.Open(ctx, path)
+		if err != nil {
+			return nil, "", err
+		}
+		return s, path, nil
+	}
+	u, err := url.Parse(db)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		// The text may hold a password: do not repeat it.
+		return nil, "", &exitError{code: 2, msg: "--db must be a postgres:// or postgresql:// URL (without --db, the SQLite file in --data is used)"}
+	}
+	s, err := postgres.Open(ctx, db)
+	if err != nil {
+		return nil, "", fmt.Errorf("open PostgreSQL database %s: %w", u.Redacted(), err)
+	}
+	return s, u.Redacted(), nil
 }
 
 func newLogger(w io.Writer, format string) (*slog.Logger, error) {
@@ -213,7 +254,7 @@ func (e *env) migrate(ctx context.Context, args []string) error {
 	if err := e.parse(fs, args); err != nil {
 		return err
 	}
-	d, err := openData(ctx, c.data)
+	d, err := openData(ctx, c.data, c.db)
 	if err != nil {
 		return err
 	}
@@ -222,6 +263,6 @@ func (e *env) migrate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "%s: schema at version %d\n", filepath.Join(c.data, "callvault.db"), v)
+	fmt.Fprintf(e.stdout, "%s: schema at version %d\n", d.where, v)
 	return nil
 }
