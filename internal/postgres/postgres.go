@@ -6,7 +6,10 @@
 // in memory decides correctness: the per-tenant counters (the audit chain
 // head, the call ingest and event sequences) are rows that the appending
 // transaction locks with SELECT ... FOR UPDATE, so appends of one tenant are
-// serialized across nodes and every chain stays one chain.
+// serialized across nodes and every chain stays one chain. The rest of what
+// nodes must agree on lives in the database too (shared.go): key material
+// (callvault.KeyStore: the cursor, JWT and audit checkpoint keys) and the
+// counters of rate limits (callvault.RateLimitStore).
 //
 // Transactions run at READ COMMITTED. That is enough for the Store contract:
 // every read-modify-write of shared state is either one statement (UPDATE
@@ -107,6 +110,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	// the server formats.
 	pc.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
 	pc.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	boundWaits(pc)
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, dbError("connect", err)
@@ -121,6 +125,33 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// Bounds on waiting for a database that went away. A request never waits
+// longer than connectTimeout for a new connection (unless the DSN sets
+// connect_timeout), and a connection whose server stopped answering is found
+// dead by TCP keepalive within about keepAliveIdle + keepAliveCount *
+// keepAliveInterval while it waits for a reply. Either way the request gets
+// EUnavailable (503 with Retry-After on the API), not a hang.
+const (
+	connectTimeout    = 5 * time.Second
+	keepAliveIdle     = 10 * time.Second
+	keepAliveInterval = 5 * time.Second
+	keepAliveCount    = 3
+)
+
+// boundWaits sets the connect timeout (when the DSN has none) and TCP
+// keepalive probes on the pool's connections.
+func boundWaits(pc *pgxpool.Config) {
+	timeout := pc.ConnConfig.ConnectTimeout
+	if timeout == 0 {
+		timeout = connectTimeout
+		pc.ConnConfig.ConnectTimeout = timeout
+	}
+	d := &net.Dialer{Timeout: timeout, KeepAliveConfig: net.KeepAliveConfig{
+		Enable: true, Idle: keepAliveIdle, Interval: keepAliveInterval, Count: keepAliveCount,
+	}}
+	pc.ConnConfig.DialFunc = d.DialContext
 }
 
 // Pool returns the connection pool, for tests and tools that inspect rows.

@@ -1,0 +1,92 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/callvault/callvault/internal/callvault"
+)
+
+// State that several nodes on one database share: keys and rate limit
+// counters (migration 0002).
+
+var (
+	_ callvault.KeyStore       = (*DB)(nil)
+	_ callvault.RateLimitStore = (*DB)(nil)
+)
+
+// LoadOrCreateKey returns the key material stored under name. When there is
+// none, it stores what generate returns, unless another node stored a key
+// under that name first (INSERT ... ON CONFLICT DO NOTHING, then SELECT):
+// every node gets the same bytes. generate is called only when no key is
+// stored yet; its error is returned as is.
+func (db *DB) LoadOrCreateKey(ctx context.Context, name string, generate func() ([]byte, error)) ([]byte, error) {
+	if name == "" {
+		return nil, callvault.FieldError("name", "a key name is required")
+	}
+	k, err := db.loadKey(ctx, name)
+	if err == nil || !errors.Is(err, pgx.ErrNoRows) {
+		return k, err
+	}
+	material, err := generate()
+	if err != nil {
+		return nil, err
+	}
+	if len(material) == 0 {
+		return nil, callvault.Errorf(callvault.EInvalid, "key %q: no key material generated", name)
+	}
+	if _, err := db.pool.Exec(ctx, `INSERT INTO keys (name, material, created_at) VALUES ($1, $2, $3)
+		ON CONFLICT (name) DO NOTHING`, name, material, db.now().UnixMicro()); err != nil {
+		return nil, dbError("store key "+name, err)
+	}
+	return db.loadKey(ctx, name)
+}
+
+// loadKey reads one key; pgx.ErrNoRows (unwrapped) when there is none.
+func (db *DB) loadKey(ctx context.Context, name string) ([]byte, error) {
+	var k []byte
+	err := db.pool.QueryRow(ctx, `SELECT material FROM keys WHERE name = $1`, name).Scan(&k)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, dbError("load key "+name, err)
+	}
+	return k, nil
+}
+
+// AddRate adds one to the counter of key in the window starting at start
+// (one atomic upsert) and returns the new count.
+func (db *DB) AddRate(ctx context.Context, key string, start time.Time) (int, error) {
+	var n int
+	err := db.pool.QueryRow(ctx, `INSERT INTO rate_limits (key, window_start, count) VALUES ($1, $2, 1)
+		ON CONFLICT (key, window_start) DO UPDATE SET count = rate_limits.count + 1
+		RETURNING count`, key, start.UnixMicro()).Scan(&n)
+	if err != nil {
+		return 0, dbError("count rate", err)
+	}
+	return n, nil
+}
+
+// Rate returns the counter of key in the window starting at start, 0 when
+// there is none.
+func (db *DB) Rate(ctx context.Context, key string, start time.Time) (int, error) {
+	var n int
+	err := db.pool.QueryRow(ctx, `SELECT coalesce(max(count), 0) FROM rate_limits WHERE key = $1 AND window_start = $2`,
+		key, start.UnixMicro()).Scan(&n)
+	if err != nil {
+		return 0, dbError("read rate", err)
+	}
+	return n, nil
+}
+
+// PruneRates deletes the counters of windows that started before t.
+func (db *DB) PruneRates(ctx context.Context, before time.Time) error {
+	if _, err := db.pool.Exec(ctx, `DELETE FROM rate_limits WHERE window_start < $1`, before.UnixMicro()); err != nil {
+		return dbError("prune rates", err)
+	}
+	return nil
+}
