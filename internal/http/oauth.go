@@ -39,6 +39,9 @@ func writeOAuthError(w http.ResponseWriter, r *http.Request, e *oauthError) {
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
+	if e.Status == http.StatusServiceUnavailable && e.retryAfter == 0 {
+		e.retryAfter = unavailableRetry
+	}
 	if e.retryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(retrySeconds(e.retryAfter)))
 	}
@@ -79,6 +82,25 @@ func clientAddr(r *http.Request) string {
 	return host
 }
 
+// unavailableRetry is the Retry-After of a 503: the store (or what it
+// depends on) could not serve, and may again in a moment.
+const unavailableRetry = 2 * time.Second
+
+// unavailableOAuth is the OAuth error for a store that cannot serve now.
+func unavailableOAuth() *oauthError {
+	e := oerr(http.StatusServiceUnavailable, "temporarily_unavailable", "the store is unavailable; retry later")
+	e.retryAfter = unavailableRetry
+	return e
+}
+
+// countFailure counts a failed token request for key; a limiter that
+// cannot count is logged, not fatal to the request (already failing).
+func (s *Server) countFailure(r *http.Request, key string) {
+	if err := s.limiter.Fail(r.Context(), key); err != nil {
+		s.log.Warn("counting a failed token request", "requestId", RequestID(r.Context()), "err", err)
+	}
+}
+
 // authenticateClient identifies the app of a token endpoint request by
 // HTTP Basic or client_id/client_secret form fields, comparing secret
 // hashes in constant time. Repeated failures are rate-limited per client id
@@ -90,7 +112,12 @@ func (s *Server) authenticateClient(r *http.Request) (*client, *oauthError) {
 	}
 	addr := clientAddr(r)
 	for _, k := range []string{"addr:" + addr, "client:" + id} {
-		if blocked, wait := s.limiter.blocked(k); blocked {
+		blocked, wait, err := s.limiter.Blocked(r.Context(), k)
+		if err != nil {
+			s.log.Error("reading token failure counts", "requestId", RequestID(r.Context()), "err", err)
+			return nil, unavailableOAuth()
+		}
+		if blocked {
 			e := oerr(http.StatusTooManyRequests, "too_many_requests",
 				"too many failed token requests from this client or address; retry after %d seconds", retrySeconds(wait))
 			e.retryAfter = wait
@@ -98,9 +125,9 @@ func (s *Server) authenticateClient(r *http.Request) (*client, *oauthError) {
 		}
 	}
 	failed := func(format string, args ...any) (*client, *oauthError) {
-		s.limiter.fail("addr:" + addr)
+		s.countFailure(r, "addr:"+addr)
 		if id != "" {
-			s.limiter.fail("client:" + id)
+			s.countFailure(r, "client:"+id)
 		}
 		e := oerr(http.StatusUnauthorized, "invalid_client", format, args...)
 		e.basic = basic
@@ -112,7 +139,7 @@ func (s *Server) authenticateClient(r *http.Request) (*client, *oauthError) {
 	app, err := s.store.AppByID(r.Context(), id)
 	if err != nil {
 		if !callvault.IsNotFound(err) {
-			return nil, oerr(http.StatusServiceUnavailable, "temporarily_unavailable", "the store is unavailable; retry later")
+			return nil, unavailableOAuth()
 		}
 		credential.Equal(credential.Hash(secret), credential.Hash("")) // same work as a known client
 		return failed("unknown client or wrong client secret")
@@ -167,8 +194,8 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, _ *Call) er
 	resp, oe := s.grant(r, cl)
 	if oe != nil {
 		if oe.Status < 500 { // a server fault is not the client's failure
-			s.limiter.fail("addr:" + clientAddr(r))
-			s.limiter.fail("client:" + cl.app.ID)
+			s.countFailure(r, "addr:"+clientAddr(r))
+			s.countFailure(r, "client:"+cl.app.ID)
 		}
 		s.auditTokenRefusal(r, cl.app, r.PostForm.Get("grant_type"), oe)
 		writeOAuthError(w, r, oe)

@@ -167,8 +167,13 @@ func retrySeconds(d time.Duration) int {
 func writeError(w http.ResponseWriter, r *http.Request, err error) Problem {
 	p := problemFor(r, err)
 	var rl *RateLimitError
-	if errors.As(err, &rl) {
+	switch {
+	case errors.As(err, &rl):
 		w.Header().Set("Retry-After", strconv.Itoa(retrySeconds(rl.RetryAfter)))
+	case p.Status == http.StatusServiceUnavailable:
+		// A dependency (the database, blob storage) cannot serve now:
+		// clients and balancers may retry shortly.
+		w.Header().Set("Retry-After", strconv.Itoa(retrySeconds(unavailableRetry)))
 	}
 	if p.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="callvault"`)

@@ -51,6 +51,11 @@ type Config struct {
 	// when 0).
 	TokenFailures      int
 	TokenFailureWindow time.Duration
+	// Limiter counts failed token requests. When nil: NewStoreLimiter over
+	// Store if it keeps rate counters (callvault.RateLimitStore, so every
+	// node sharing the store counts together), NewMemoryLimiter otherwise;
+	// both with TokenFailures per TokenFailureWindow.
+	Limiter Limiter
 	// Registry receives the server's metrics; a new one when nil.
 	Registry *prometheus.Registry
 	// Blobs holds recording content; recording routes answer 503 when nil.
@@ -78,7 +83,7 @@ type Server struct {
 	mux     *http.ServeMux
 	routes  []Route
 	metrics *metrics
-	limiter *limiter
+	limiter Limiter
 	reg     *prometheus.Registry
 }
 
@@ -105,6 +110,13 @@ func New(cfg Config) *Server {
 	if cfg.TokenFailureWindow == 0 {
 		cfg.TokenFailureWindow = time.Minute
 	}
+	if cfg.Limiter == nil {
+		if rs, ok := cfg.Store.(callvault.RateLimitStore); ok {
+			cfg.Limiter = NewStoreLimiter(rs, cfg.TokenFailures, cfg.TokenFailureWindow, cfg.Now)
+		} else {
+			cfg.Limiter = NewMemoryLimiter(cfg.TokenFailures, cfg.TokenFailureWindow, cfg.Now)
+		}
+	}
 	if cfg.BlobGuard == nil {
 		cfg.BlobGuard = &blob.Guard{}
 	}
@@ -128,7 +140,7 @@ func New(cfg Config) *Server {
 		log:     cfg.Logger,
 		now:     cfg.Now,
 		mux:     http.NewServeMux(),
-		limiter: newLimiter(cfg.TokenFailures, cfg.TokenFailureWindow, cfg.Now),
+		limiter: cfg.Limiter,
 		reg:     cfg.Registry,
 	}
 	s.metrics = newMetrics(cfg.Registry)
