@@ -42,7 +42,7 @@ func (e *env) auditVerify(ctx context.Context, args []string) error {
 	if err := e.parse(fs, args); err != nil {
 		return err
 	}
-	d, err := openData(ctx, c.data, c.db)
+	d, err := openData(ctx, &c)
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ func (e *env) adminCreate(ctx context.Context, kind string, args []string) error
 	if err := e.parse(fs, args); err != nil {
 		return err
 	}
-	d, err := openData(ctx, c.data, c.db)
+	d, err := openData(ctx, &c)
 	if err != nil {
 		return err
 	}

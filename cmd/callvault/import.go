@@ -109,7 +109,7 @@ func (e *env) importCalls(ctx context.Context, args []string) error {
 		total += st.Size()
 	}
 
-	d, err := openData(ctx, c.data, c.db)
+	d, err := openData(ctx, &c)
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func (e *env) purge(ctx context.Context, args []string) error {
 	if *batch < 1 || *batch > maxImportBatch {
 		return &exitError{code: 2, msg: fmt.Sprintf("--batch must be from 1 to %d", maxImportBatch)}
 	}
-	d, err := openData(ctx, c.data, c.db)
+	d, err := openData(ctx, &c)
 	if err != nil {
 		return err
 	}

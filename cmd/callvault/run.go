@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -45,10 +46,13 @@ Usage:
 
 The database is the SQLite file callvault.db in --data unless --db names a
 PostgreSQL database (postgres://user:pass@host:5432/db?sslmode=...); blobs
-and keys stay in --data either way.
+stay in --data either way. The signing keys (cursors, JWT credentials, audit
+checkpoints) are files in --data/keys on SQLite and rows of the database on
+PostgreSQL, so that every node shares them; --audit-key FILE keeps the audit
+checkpoint key in a file instead.
 
 Every flag has an environment variable: --data is CALLVAULT_DATA, --db is
-CALLVAULT_DB, --addr is
+CALLVAULT_DB, --audit-key CALLVAULT_AUDIT_KEY, --addr is
 CALLVAULT_ADDR, --base-url CALLVAULT_BASE_URL, --region CALLVAULT_REGION,
 --log-format CALLVAULT_LOG_FORMAT, --audit-reads CALLVAULT_AUDIT_READS,
 --access-ttl CALLVAULT_ACCESS_TTL, --refresh-ttl CALLVAULT_REFRESH_TTL,
@@ -124,6 +128,7 @@ type env struct {
 type config struct {
 	data       string
 	db         string // a postgres:// URL, or "" for the SQLite file in data
+	auditKey   string // a file with the audit checkpoint key, instead of the store's or <data>/keys'
 	addr       string
 	baseURL    string
 	region     string
@@ -144,6 +149,7 @@ func (e *env) flags(fs *flag.FlagSet, c *config, withServer bool) {
 	}
 	fs.StringVar(&c.data, "data", str("data", "callvault-data"), "data directory: SQLite database, blobs, keys")
 	fs.StringVar(&c.db, "db", str("db", ""), "PostgreSQL URL (postgres://...) to use instead of the SQLite file in --data")
+	fs.StringVar(&c.auditKey, "audit-key", str("audit-key", ""), "file with the audit checkpoint key, kept off the database (default: the database's key on PostgreSQL, <data>/keys on SQLite)")
 	if !withServer {
 		return
 	}
@@ -189,29 +195,114 @@ type data struct {
 	cursorKey []byte
 }
 
-// openData opens (creating if needed) the data directory: the blob
-// directory and the keys, and the database (migrated): the SQLite file
-// callvault.db in dir, or the PostgreSQL database named by db, a
-// postgres:// or postgresql:// URL.
-func openData(ctx context.Context, dir, db string) (*data, error) {
-	d := &data{dir: dir}
+// openData opens (creating if needed) the data directory's blob directory,
+// the database (migrated): the SQLite file callvault.db in c.data, or the
+// PostgreSQL database named by c.db, a postgres:// or postgresql:// URL,
+// and the keys (see loadKeys).
+func openData(ctx context.Context, c *config) (*data, error) {
+	d := &data{dir: c.data}
 	var err error
-	if d.blobs, err = blob.NewFS(filepath.Join(dir, "blobs")); err != nil {
+	if d.blobs, err = blob.NewFS(filepath.Join(c.data, "blobs")); err != nil {
 		return nil, err
 	}
-	if d.auditKey, err = credential.LoadOrCreateEd25519(filepath.Join(dir, "keys", "audit-ed25519.pem")); err != nil {
+	if d.store, d.where, err = openStore(ctx, c.data, c.db); err != nil {
 		return nil, err
 	}
-	if d.jwtKey, err = credential.LoadOrCreateEd25519(filepath.Join(dir, "keys", "jwt-ed25519.pem")); err != nil {
-		return nil, err
-	}
-	if d.cursorKey, err = credential.LoadOrCreateSecret(filepath.Join(dir, "keys", "cursor.key")); err != nil {
-		return nil, err
-	}
-	if d.store, d.where, err = openStore(ctx, dir, db); err != nil {
+	if err := d.loadKeys(ctx, c.auditKey); err != nil {
+		d.store.Close()
 		return nil, err
 	}
 	return d, nil
+}
+
+// Names of the keys, as files in <data>/keys and as rows of a KeyStore.
+const (
+	keyAudit  = "audit-ed25519"
+	keyJWT    = "jwt-ed25519"
+	keyCursor = "cursor"
+)
+
+// loadKeys loads (creating on first use) the audit checkpoint key, the JWT
+// signing key and the cursor signing key.
+//
+// A store that several nodes share (callvault.KeyStore: PostgreSQL) holds
+// them, so every node signs and verifies with the same keys. The node that
+// creates a key there adopts the one in its <data>/keys when it has it (an
+// installation that ran with file keys keeps its tokens, cursors and
+// checkpoint signatures valid), and generates one otherwise. Without a
+// KeyStore (SQLite) the keys are the files in <data>/keys.
+//
+// auditKeyFile, when set (--audit-key), names a file holding the audit
+// checkpoint key (created when missing), used instead of the store's: an
+// operator who does not want whoever holds the database to be able to sign
+// checkpoints keeps that key off it (docs/scaling.md).
+func (d *data) loadKeys(ctx context.Context, auditKeyFile string) error {
+	file := func(name string) string {
+		switch name {
+		case keyCursor:
+			return filepath.Join(d.dir, "keys", "cursor.key")
+		default:
+			return filepath.Join(d.dir, "keys", name+".pem")
+		}
+	}
+	ks, shared := d.store.(callvault.KeyStore)
+	ed := func(name string) (ed25519.PrivateKey, error) {
+		if !shared {
+			return credential.LoadOrCreateEd25519(file(name))
+		}
+		seed, err := ks.LoadOrCreateKey(ctx, name, func() ([]byte, error) {
+			if _, err := os.Stat(file(name)); err == nil {
+				k, err := credential.LoadOrCreateEd25519(file(name))
+				if err != nil {
+					return nil, err
+				}
+				return k.Seed(), nil
+			}
+			_, k, err := ed25519.GenerateKey(rand.Reader)
+			if err != nil {
+				return nil, err
+			}
+			return k.Seed(), nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("key %s: %w", name, err)
+		}
+		if len(seed) != ed25519.SeedSize {
+			return nil, fmt.Errorf("key %s in the database: not an Ed25519 seed", name)
+		}
+		return ed25519.NewKeyFromSeed(seed), nil
+	}
+	var err error
+	if auditKeyFile != "" {
+		d.auditKey, err = credential.LoadOrCreateEd25519(auditKeyFile)
+	} else {
+		d.auditKey, err = ed(keyAudit)
+	}
+	if err != nil {
+		return err
+	}
+	if d.jwtKey, err = ed(keyJWT); err != nil {
+		return err
+	}
+	if !shared {
+		d.cursorKey, err = credential.LoadOrCreateSecret(file(keyCursor))
+		return err
+	}
+	d.cursorKey, err = ks.LoadOrCreateKey(ctx, keyCursor, func() ([]byte, error) {
+		if _, err := os.Stat(file(keyCursor)); err == nil {
+			return credential.LoadOrCreateSecret(file(keyCursor))
+		}
+		k := make([]byte, 32)
+		_, err := rand.Read(k)
+		return k, err
+	})
+	if err != nil {
+		return fmt.Errorf("key %s: %w", keyCursor, err)
+	}
+	if len(d.cursorKey) != 32 {
+		return fmt.Errorf("key %s in the database: not a 32-byte secret", keyCursor)
+	}
+	return nil
 }
 
 // openStore opens the database engine that db names (see openData) and
@@ -254,7 +345,7 @@ func (e *env) migrate(ctx context.Context, args []string) error {
 	if err := e.parse(fs, args); err != nil {
 		return err
 	}
-	d, err := openData(ctx, c.data, c.db)
+	d, err := openData(ctx, &c)
 	if err != nil {
 		return err
 	}

@@ -53,7 +53,7 @@ func (e *env) serve(ctx context.Context, args []string, seed bool) error {
 	if err != nil {
 		return err
 	}
-	d, err := openData(ctx, c.data, c.db)
+	d, err := openData(ctx, &c)
 	if err != nil {
 		return err
 	}
