@@ -43,7 +43,7 @@ func (e *env) seedDemo(ctx context.Context, d *data, base string, f demoFlags) e
 		return err
 	}
 	if seeded {
-		fmt.Fprintf(e.stdout, "The data directory %s already holds the demo; its secrets were printed when it was seeded.\n", d.dir)
+		fmt.Fprintf(e.stdout, "The database %s already holds the demo; its secrets were printed when it was seeded.\n", d.where)
 		return nil
 	}
 	if f.records < 1 {
@@ -70,7 +70,7 @@ func (e *env) seedDemo(ctx context.Context, d *data, base string, f demoFlags) e
 	}
 	cutoff := retention.Cutoff(t, start)
 	return walkthrough.Execute(e.stdout, map[string]any{
-		"D": dm, "S": dm.Shape, "Base": base, "Dir": d.dir, "Took": time.Since(start).Round(10 * time.Millisecond), "CredsOut": f.credsOut,
+		"D": dm, "S": dm.Shape, "Base": base, "Dir": d.dir, "DB": d.dbArg, "Took": time.Since(start).Round(10 * time.Millisecond), "CredsOut": f.credsOut,
 		"Week": start.UTC().AddDate(0, 0, -7).Format(time.DateOnly), "Today": start.UTC().Format(time.DateOnly),
 		"TooOld": cutoff.AddDate(0, -1, 0).UTC().Format(time.DateOnly), "Cutoff": cutoff.UTC().Format(time.RFC3339),
 		"RangeEnd": 16043, // the 44-byte WAV header and the first second (8 kHz, 16-bit)
@@ -128,7 +128,7 @@ Try:
   curl -s -H "Authorization: Bearer $TOKEN" {{.Base}}/v1/tenants/acme/calls/demo-call-1
 
   # import an Asterisk Master.csv from NYC-PBX (a progress bar on a terminal; bad lines are listed and skipped)
-  go run ./cmd/callvault import --data {{.Dir}} --tenant acme --format asterisk-csv --site {{.D.SiteName}} internal/ingest/testdata/Master.csv
+  go run ./cmd/callvault import --data {{.Dir}}{{.DB}} --tenant acme --format asterisk-csv --site {{.D.SiteName}} internal/ingest/testdata/Master.csv
 
   # reads older than retention (acme keeps call data until {{.Cutoff}}) are refused, saying why
   curl -s -i -H "Authorization: Bearer $TOKEN" "{{.Base}}/v1/tenants/acme/calls?from={{.TooOld}}T00:00:00Z"
@@ -148,7 +148,7 @@ Try:
   curl -s -H "X-API-Key: {{.D.APIKey}}" "{{.Base}}/v1/tenants/acme/audit?requestId=REQUEST_ID"
 
   # what retention will purge (the server purges hourly), and the audit chains verified offline (after stopping the server)
-  go run ./cmd/callvault purge --data {{.Dir}} --dry-run
-  go run ./cmd/callvault audit verify --data {{.Dir}}
+  go run ./cmd/callvault purge --data {{.Dir}}{{.DB}} --dry-run
+  go run ./cmd/callvault audit verify --data {{.Dir}}{{.DB}}
 
 `))

@@ -189,6 +189,7 @@ type data struct {
 	dir       string
 	store     store
 	where     string // the database, for messages: a file path or a URL without its password
+	dbArg     string // " --db ..." for commands printed to the user; "" on SQLite
 	blobs     *blob.FS
 	auditKey  ed25519.PrivateKey
 	jwtKey    ed25519.PrivateKey
@@ -207,6 +208,14 @@ func openData(ctx context.Context, c *config) (*data, error) {
 	}
 	if d.store, d.where, err = openStore(ctx, c.data, c.db); err != nil {
 		return nil, err
+	}
+	if c.db != "" {
+		d.dbArg = " --db '" + c.db + "'"
+		if u, err := url.Parse(c.db); err == nil {
+			if _, ok := u.User.Password(); ok {
+				d.dbArg = ` --db "$CALLVAULT_DB"` // never print the password
+			}
+		}
 	}
 	if err := d.loadKeys(ctx, c.auditKey); err != nil {
 		d.store.Close()
