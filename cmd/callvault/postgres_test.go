@@ -293,3 +293,27 @@ func TestPostgresGoesAway(t *testing.T) {
 		t.Fatalf("stop: %v", err)
 	}
 }
+
+// TestAuditKeyFile: --audit-key signs checkpoints with the key in that
+// file instead of the store's (here SQLite's <data>/keys), and audit
+// verify needs the same file to accept them.
+func TestAuditKeyFile(t *testing.T) {
+	data := t.TempDir()
+	keyFile := filepath.Join(t.TempDir(), "audit.pem")
+	mustRun(t, "", "tenant", "create", "--data", data, "--id", "acme", "--name", "Acme")
+	_, stop := startServer(t, "--data", data, "--audit-key", keyFile, "--purge-interval", "0")
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(keyFile); err != nil {
+		t.Fatalf("the audit key file was not created: %v", err)
+	}
+	if out := mustRun(t, "", "audit", "verify", "--data", data, "--audit-key", keyFile); !strings.Contains(out, "tenant acme: OK") || strings.Contains(out, " 0 signed checkpoints") {
+		t.Fatalf("verify with the key file: %s", out)
+	}
+	var out, errb syncBuffer
+	err := run(context.Background(), []string{"callvault", "audit", "verify", "--data", data}, noEnv, strings.NewReader(""), &out, &errb)
+	if err == nil || !strings.Contains(out.String(), "invalid signature") {
+		t.Fatalf("verify with <data>/keys' key: %v %s", err, out.String())
+	}
+}
