@@ -181,7 +181,7 @@ func (w *Writer) checkpointCrossed(tx callvault.Tx, recs []*callvault.AuditRecor
 		if head.Seq-last < w.every {
 			continue
 		}
-		if err := tx.PutCheckpoint(w.sign(tenant, head.Seq, head.Hash)); err != nil {
+		if err := putCheckpoint(tx, w.sign(tenant, head.Seq, head.Hash)); err != nil {
 			return err
 		}
 		w.checkpointed[tenant] = head.Seq
@@ -226,7 +226,16 @@ func CheckpointHead(ctx context.Context, tx callvault.Tx, key ed25519.PrivateKey
 	if len(cps) > 0 && cps[len(cps)-1].Seq == seq {
 		return nil
 	}
-	return tx.PutCheckpoint(Sign(key, tenant, seq, hash, now))
+	return putCheckpoint(tx, Sign(key, tenant, seq, hash, now))
+}
+
+// putCheckpoint stores c; another node having checkpointed the same head
+// with the same key at the same moment is not an error.
+func putCheckpoint(tx callvault.Tx, c *callvault.Checkpoint) error {
+	if err := tx.PutCheckpoint(c); err != nil && !callvault.IsConflict(err) {
+		return err
+	}
+	return nil
 }
 
 // Sign returns a checkpoint of (tenant, seq, hash) signed with key.
