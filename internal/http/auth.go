@@ -29,7 +29,19 @@ type Route struct {
 	// the target tenant is the {tenant} path value.
 	Resource func(r *http.Request) (access.Resource, error)
 	Handle   func(w http.ResponseWriter, r *http.Request, c *Call) error
+	// QueryToken, when set, names a query parameter that may carry the
+	// OAuth access token when the request has no Authorization header
+	// (links a client follows without headers, e.g. recording content).
+	QueryToken string
+	// Errors renders the route's errors (an API face's vendor format);
+	// the native problem document when nil.
+	Errors ErrorRenderer
 }
+
+// ErrorRenderer writes err as a face's error response. It sees the same
+// errors as the native rendering: *DenialError (with the engine's
+// Decision), *AuthError, *RateLimitError and *callvault.Error.
+type ErrorRenderer func(w http.ResponseWriter, r *http.Request, err error)
 
 // Call is an authenticated, allowed request as handlers see it.
 type Call struct {
@@ -50,19 +62,28 @@ func (s *Server) wrap(rt Route) http.Handler {
 		panic("route " + rt.Method + " " + rt.Pattern + " declares no action")
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fail := s.fail
+		if rt.Errors != nil {
+			fail = func(w http.ResponseWriter, r *http.Request, err error) {
+				if code := callvault.ErrorCode(err); code == callvault.EInternal || code == callvault.EUnavailable {
+					s.log.Error("request failed", "requestId", RequestID(r.Context()), "err", err)
+				}
+				rt.Errors(w, r, err)
+			}
+		}
 		if rt.Public {
 			if err := rt.Handle(w, r, &Call{RequestID: RequestID(r.Context())}); err != nil {
-				s.fail(w, r, err)
+				fail(w, r, err)
 			}
 			return
 		}
 		c, err := s.authorize(r, rt)
 		if err != nil {
-			s.fail(w, r, err)
+			fail(w, r, err)
 			return
 		}
 		if err := rt.Handle(w, r, c); err != nil {
-			s.fail(w, r, err)
+			fail(w, r, err)
 		}
 	})
 }
@@ -78,7 +99,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 // the error is returned.
 func (s *Server) authorize(r *http.Request, rt Route) (*Call, error) {
 	ctx := r.Context()
-	p, err := s.authenticate(ctx, r, rt.BasicKey)
+	p, err := s.authenticate(ctx, r, rt.BasicKey, rt.QueryToken)
 	if err != nil {
 		s.metrics.denials.WithLabelValues(string(access.LayerCredential)).Inc()
 		s.auditAuthFailure(ctx, r, err)
@@ -115,6 +136,15 @@ func (s *Server) authorize(r *http.Request, rt Route) (*Call, error) {
 // range of a query). A denial is counted and audited with its trace like
 // one of authorize, and returned as a *DenialError.
 func (s *Server) decide(r *http.Request, c *Call, res access.Resource) error {
+	return s.Decide(r, c, c.Action, res)
+}
+
+// Decide asks the engine about action a for the call's principal on res
+// (in the call's target tenant): the second decision of a handler that
+// learned the concrete resource, or a further action a route also needs.
+// A denial is counted and audited with its trace and returned as a
+// *DenialError.
+func (s *Server) Decide(r *http.Request, c *Call, a access.Action, res access.Resource) error {
 	ctx := r.Context()
 	res.TenantID = c.Tenant
 	if res.Tenant == nil && c.Tenant != c.P.TenantID {
@@ -124,10 +154,10 @@ func (s *Server) decide(r *http.Request, c *Call, res access.Resource) error {
 		}
 		res.Tenant = t
 	}
-	d := s.engine.Decide(c.P, c.Action, res)
+	d := s.engine.Decide(c.P, a, res)
 	if !d.Allowed {
 		s.metrics.denials.WithLabelValues(string(d.Layer)).Inc()
-		s.auditDenial(ctx, r, &Call{P: c.P, Action: c.Action, Decision: d, Tenant: c.Tenant, RequestID: c.RequestID}, c.Action, res)
+		s.auditDenial(ctx, r, &Call{P: c.P, Action: a, Decision: d, Tenant: c.Tenant, RequestID: c.RequestID}, a, res)
 		return &DenialError{Decision: d}
 	}
 	return nil
@@ -135,11 +165,14 @@ func (s *Server) decide(r *http.Request, c *Call, res access.Resource) error {
 
 // authenticate turns the request's credential into a Principal snapshot.
 // With basicKey, HTTP Basic authentication whose password is an API key is
-// accepted too.
-func (s *Server) authenticate(ctx context.Context, r *http.Request, basicKey bool) (*access.Principal, error) {
+// accepted too; with queryToken, an access token in that query parameter
+// when no header carries a credential.
+func (s *Server) authenticate(ctx context.Context, r *http.Request, basicKey bool, queryToken string) (*access.Principal, error) {
 	authz := r.Header.Get("Authorization")
 	key := r.Header.Get("X-API-Key")
 	switch {
+	case authz == "" && key == "" && queryToken != "" && r.URL.Query().Get(queryToken) != "":
+		return s.principalFromToken(ctx, strings.TrimSpace(r.URL.Query().Get(queryToken)))
 	case authz != "":
 		scheme, tok, ok := strings.Cut(authz, " ")
 		if basicKey && ok && strings.EqualFold(scheme, "Basic") {

@@ -17,8 +17,8 @@ import (
 	"github.com/callvault/callvault/internal/credential"
 )
 
-// oauthError is an RFC 6749 §5.2 error response.
-type oauthError struct {
+// OAuthError is an RFC 6749 §5.2 error response.
+type OAuthError struct {
 	Status      int    `json:"-"`
 	Code        string `json:"error"`
 	Description string `json:"error_description"`
@@ -27,13 +27,13 @@ type oauthError struct {
 	basic       bool // the client tried Basic authentication
 }
 
-func (e *oauthError) Error() string { return e.Code + ": " + e.Description }
+func (e *OAuthError) Error() string { return e.Code + ": " + e.Description }
 
-func oerr(status int, code, format string, args ...any) *oauthError {
-	return &oauthError{Status: status, Code: code, Description: sprintf(format, args...)}
+func oerr(status int, code, format string, args ...any) *OAuthError {
+	return &OAuthError{Status: status, Code: code, Description: sprintf(format, args...)}
 }
 
-func writeOAuthError(w http.ResponseWriter, r *http.Request, e *oauthError) {
+func writeOAuthError(w http.ResponseWriter, r *http.Request, e *OAuthError) {
 	e.RequestID = RequestID(r.Context())
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
@@ -56,9 +56,9 @@ func writeOAuthError(w http.ResponseWriter, r *http.Request, e *oauthError) {
 	_ = json.NewEncoder(w).Encode(e)
 }
 
-// tokenResponse is the RFC 6749 §5.1 success body. Tenant is callvault's
+// TokenResponse is the RFC 6749 §5.1 success body. Tenant is callvault's
 // addition: the tenant the token is valid for.
-type tokenResponse struct {
+type TokenResponse struct {
 	AccessToken           string `json:"access_token"`
 	TokenType             string `json:"token_type"`
 	ExpiresIn             int64  `json:"expires_in"`
@@ -66,6 +66,12 @@ type tokenResponse struct {
 	RefreshTokenExpiresIn int64  `json:"refresh_token_expires_in,omitempty"`
 	Scope                 string `json:"scope"`
 	Tenant                string `json:"tenant"`
+	// UserID is the user the token speaks for ("" for an app's own
+	// token); faces render it (RingCentral's owner_id).
+	UserID string `json:"-"`
+	// Scopes are the granted permissions, for faces that name them in
+	// their own vocabulary.
+	Scopes []callvault.Permission `json:"-"`
 }
 
 // client is an authenticated (or identified, for public clients) app.
@@ -87,7 +93,7 @@ func clientAddr(r *http.Request) string {
 const unavailableRetry = 2 * time.Second
 
 // unavailableOAuth is the OAuth error for a store that cannot serve now.
-func unavailableOAuth() *oauthError {
+func unavailableOAuth() *OAuthError {
 	e := oerr(http.StatusServiceUnavailable, "temporarily_unavailable", "the store is unavailable; retry later")
 	e.retryAfter = unavailableRetry
 	return e
@@ -105,7 +111,7 @@ func (s *Server) countFailure(r *http.Request, key string) {
 // HTTP Basic or client_id/client_secret form fields, comparing secret
 // hashes in constant time. Repeated failures are rate-limited per client id
 // and per address.
-func (s *Server) authenticateClient(r *http.Request) (*client, *oauthError) {
+func (s *Server) authenticateClient(r *http.Request) (*client, *OAuthError) {
 	id, secret, basic := r.BasicAuth()
 	if !basic {
 		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
@@ -124,7 +130,7 @@ func (s *Server) authenticateClient(r *http.Request) (*client, *oauthError) {
 			return nil, e
 		}
 	}
-	failed := func(format string, args ...any) (*client, *oauthError) {
+	failed := func(format string, args ...any) (*client, *OAuthError) {
 		s.countFailure(r, "addr:"+addr)
 		if id != "" {
 			s.countFailure(r, "client:"+id)
@@ -160,7 +166,7 @@ func (s *Server) authenticateClient(r *http.Request) (*client, *oauthError) {
 // RFC 7009 §2.1 and RFC 7662 §2.1 define as application/x-www-form-urlencoded
 // with no parameter repeated. (ParseForm alone accepts any other body as an
 // empty form, which surfaced as a misleading "grant_type is required".)
-func parseOAuthForm(w http.ResponseWriter, r *http.Request) *oauthError {
+func parseOAuthForm(w http.ResponseWriter, r *http.Request) *OAuthError {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	ct := r.Header.Get("Content-Type")
 	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/x-www-form-urlencoded" {
@@ -183,21 +189,13 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, _ *Call) er
 		writeOAuthError(w, r, oe)
 		return nil
 	}
-	cl, oe := s.authenticateClient(r)
+	app, oe := s.AuthenticateClient(r)
 	if oe != nil {
-		if oe.Code == "invalid_client" {
-			s.auditTokenRefusal(r, nil, "", oe)
-		}
 		writeOAuthError(w, r, oe)
 		return nil
 	}
-	resp, oe := s.grant(r, cl)
+	resp, oe := s.Grant(r, app)
 	if oe != nil {
-		if oe.Status < 500 { // a server fault is not the client's failure
-			s.countFailure(r, "addr:"+clientAddr(r))
-			s.countFailure(r, "client:"+cl.app.ID)
-		}
-		s.auditTokenRefusal(r, cl.app, r.PostForm.Get("grant_type"), oe)
 		writeOAuthError(w, r, oe)
 		return nil
 	}
@@ -207,7 +205,43 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, _ *Call) er
 	return nil
 }
 
-func (s *Server) grant(r *http.Request, cl *client) (*tokenResponse, *oauthError) {
+// AuthenticateClient identifies the app of a token endpoint request whose
+// form is parsed (r.PostForm): HTTP Basic, or client_id (and
+// client_secret) in the form. Failures are rate-limited and audited like
+// the native token endpoint's.
+func (s *Server) AuthenticateClient(r *http.Request) (*callvault.App, *OAuthError) {
+	cl, oe := s.authenticateClient(r)
+	if oe != nil {
+		if oe.Code == "invalid_client" {
+			s.auditTokenRefusal(r, nil, "", oe)
+		}
+		return nil, oe
+	}
+	return cl.app, nil
+}
+
+// Grant runs the grant of a token request whose form is parsed, for an
+// authenticated app: password (username is a login), jwt-bearer,
+// refresh_token (rotation) and client_credentials, exactly as the native
+// token endpoint. Refusals are counted and audited.
+func (s *Server) Grant(r *http.Request, app *callvault.App) (*TokenResponse, *OAuthError) {
+	resp, oe := s.grant(r, &client{app: app})
+	if oe != nil {
+		if oe.Status < 500 { // a server fault is not the client's failure
+			s.countFailure(r, "addr:"+clientAddr(r))
+			s.countFailure(r, "client:"+app.ID)
+		}
+		s.auditTokenRefusal(r, app, r.PostForm.Get("grant_type"), oe)
+		return nil, oe
+	}
+	return resp, nil
+}
+
+// RetryAfter is how long a rate-limited or unavailable client should wait
+// (0 when not said).
+func (e *OAuthError) RetryAfter() time.Duration { return e.retryAfter }
+
+func (s *Server) grant(r *http.Request, cl *client) (*TokenResponse, *OAuthError) {
 	ctx := r.Context()
 	gt := r.PostForm.Get("grant_type")
 	if gt == "" {
@@ -264,7 +298,7 @@ func (s *Server) grant(r *http.Request, cl *client) (*tokenResponse, *oauthError
 // unless named) and the scopes it gets: the requested ones (all the app may
 // have when none are named), each of which the app, and a consent for a
 // foreign tenant, must hold now.
-func (s *Server) tokenTarget(ctx context.Context, app *callvault.App, tenant, scope string) (string, []callvault.Permission, *oauthError) {
+func (s *Server) tokenTarget(ctx context.Context, app *callvault.App, tenant, scope string) (string, []callvault.Permission, *OAuthError) {
 	if tenant == "" {
 		tenant = app.TenantID
 	}
@@ -305,7 +339,7 @@ func intersect(a, b []callvault.Permission) []callvault.Permission {
 	return out
 }
 
-func (s *Server) grantJWT(r *http.Request, cl *client) (*tokenResponse, *oauthError) {
+func (s *Server) grantJWT(r *http.Request, cl *client) (*TokenResponse, *OAuthError) {
 	ctx := r.Context()
 	assertion := r.PostForm.Get("assertion")
 	if assertion == "" {
@@ -343,7 +377,7 @@ func trimJWTErr(err error) string {
 	return strings.TrimPrefix(err.Error(), "jwt: ")
 }
 
-func (s *Server) grantRefresh(r *http.Request, cl *client) (*tokenResponse, *oauthError) {
+func (s *Server) grantRefresh(r *http.Request, cl *client) (*TokenResponse, *OAuthError) {
 	ctx := r.Context()
 	rt := r.PostForm.Get("refresh_token")
 	if credential.Check(credential.PrefixRefreshToken, rt) != nil {
@@ -392,7 +426,7 @@ func (s *Server) grantRefresh(r *http.Request, cl *client) (*tokenResponse, *oau
 // someone else may hold it, so the whole family is revoked, and that is
 // recorded in the family's tenant (whose tokens these are) in the same
 // transaction.
-func (s *Server) revokeReused(r *http.Request, app *callvault.App, old *callvault.Token) *oauthError {
+func (s *Server) revokeReused(r *http.Request, app *callvault.App, old *callvault.Token) *OAuthError {
 	ctx := r.Context()
 	now := s.now()
 	err := s.store.Update(ctx, func(tx callvault.Tx) error {
@@ -420,11 +454,11 @@ func (s *Server) revokeReused(r *http.Request, app *callvault.App, old *callvaul
 // audits the issuance in the same transaction. rotated, when set, is the
 // hash of the refresh token being exchanged: it is revoked atomically.
 func (s *Server) issue(ctx context.Context, r *http.Request, app *callvault.App, tenant, userID string,
-	scopes []callvault.Permission, grant, rotated string, withRefresh bool) (*tokenResponse, *oauthError) {
+	scopes []callvault.Permission, grant, rotated string, withRefresh bool) (*TokenResponse, *OAuthError) {
 	now := s.now().UTC().Truncate(time.Microsecond)
 	at := credential.New(credential.PrefixAccessToken)
-	resp := &tokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: int64(s.cfg.AccessTTL / time.Second),
-		Scope: callvault.ScopeString(scopes), Tenant: tenant}
+	resp := &TokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: int64(s.cfg.AccessTTL / time.Second),
+		Scope: callvault.ScopeString(scopes), Tenant: tenant, UserID: userID, Scopes: scopes}
 	family := callvault.NewID("tfm")
 	err := s.store.Update(ctx, func(tx callvault.Tx) error {
 		if rotated != "" {
@@ -488,7 +522,7 @@ func (s *Server) issue(ctx context.Context, r *http.Request, app *callvault.App,
 
 // auditTokenRefusal records a refused token request in the app's home
 // tenant. Requests from unknown clients have no tenant and are only logged.
-func (s *Server) auditTokenRefusal(r *http.Request, app *callvault.App, grant string, oe *oauthError) {
+func (s *Server) auditTokenRefusal(r *http.Request, app *callvault.App, grant string, oe *OAuthError) {
 	ctx := r.Context()
 	if app == nil {
 		id, _, ok := r.BasicAuth()
@@ -515,7 +549,7 @@ func (s *Server) auditTokenRefusal(r *http.Request, app *callvault.App, grant st
 
 // tokenRequest reads a revocation or introspection request: the form, the
 // authenticated client and the token it names.
-func (s *Server) tokenRequest(w http.ResponseWriter, r *http.Request) (*client, string, *oauthError) {
+func (s *Server) tokenRequest(w http.ResponseWriter, r *http.Request) (*client, string, *OAuthError) {
 	if oe := parseOAuthForm(w, r); oe != nil {
 		return nil, "", oe
 	}
@@ -539,11 +573,23 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request, _ *Call) e
 		writeOAuthError(w, r, oe)
 		return nil
 	}
+	if err := s.RevokeToken(r, cl.app, tok); err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// RevokeToken revokes one of app's tokens (RFC 7009): a refresh token
+// takes its whole family with it; a token that is unknown, already revoked
+// or another app's is ignored.
+func (s *Server) RevokeToken(r *http.Request, app *callvault.App, tok string) error {
 	ctx := r.Context()
 	t, err := s.store.Token(ctx, credential.Hash(tok))
-	if err == nil && t.AppID == cl.app.ID && t.RevokedAt.IsZero() {
+	if err == nil && t.AppID == app.ID && t.RevokedAt.IsZero() {
 		now := s.now()
-		err = s.store.Update(ctx, func(tx callvault.Tx) error {
+		return s.store.Update(ctx, func(tx callvault.Tx) error {
 			if t.Kind == callvault.TokenRefresh {
 				if err := tx.RevokeTokenFamily(t.TenantID, t.FamilyID, now); err != nil {
 					return err
@@ -552,17 +598,13 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request, _ *Call) e
 				return err
 			}
 			return tx.AppendAudit(&callvault.AuditRecord{TenantID: t.TenantID, Service: callvault.AuditAuth, EventType: callvault.EventRevoke,
-				EntityType: "token", EntityKey: t.FamilyID, DisplayName: cl.app.Name, Timestamp: now, AuditUserID: cl.app.ID,
-				RequestID: RequestID(ctx), Principal: "app:" + cl.app.ID, Outcome: callvault.OutcomeSuccess})
+				EntityType: "token", EntityKey: t.FamilyID, DisplayName: app.Name, Timestamp: now, AuditUserID: app.ID,
+				RequestID: RequestID(ctx), Principal: "app:" + app.ID, Outcome: callvault.OutcomeSuccess})
 		})
-		if err != nil {
-			return err
-		}
-	} else if err != nil && !callvault.IsNotFound(err) {
+	}
+	if err != nil && !callvault.IsNotFound(err) {
 		return err
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
 	return nil
 }
 

@@ -66,13 +66,13 @@ func (c *oaClock) Advance(d time.Duration) {
 // none when clientID is empty: then the form carries client_id) and
 // returns the success body, failing unless it is a 200 that must not be
 // cached.
-func (e *testEnv) oaToken(tb testing.TB, clientID, secret string, f url.Values) tokenResponse {
+func (e *testEnv) oaToken(tb testing.TB, clientID, secret string, f url.Values) TokenResponse {
 	tb.Helper()
 	res := e.PostForm(tb, "/oauth/token", clientID, secret, f).Want(tb, http.StatusOK)
 	if cc := res.Header.Get("Cache-Control"); cc != "no-store" {
 		tb.Errorf("token response Cache-Control = %q, want no-store", cc)
 	}
-	var tr tokenResponse
+	var tr TokenResponse
 	res.JSON(tb, &tr)
 	if credential.Check(credential.PrefixAccessToken, tr.AccessToken) != nil {
 		tb.Fatalf("token response has no well-formed access token: %s", res.Body)
@@ -535,7 +535,7 @@ func TestOAuthRefresh(t *testing.T) {
 	app, secret := env.MustApp(t, "acme", "Acme Console", []string{gtPW, gtRefresh},
 		perms(callvault.PermCallsRead, callvault.PermRecordingsRead, callvault.PermActiveCallsRead))
 	other, otherSecret := env.MustApp(t, "acme", "Acme Other", []string{gtPW, gtRefresh}, perms(callvault.PermCallsRead))
-	login := func(t *testing.T, scope string) tokenResponse {
+	login := func(t *testing.T, scope string) TokenResponse {
 		t.Helper()
 		f := oaForm("grant_type", gtPW, "username", "maria", "password", testPassword)
 		if scope != "" {
@@ -558,7 +558,7 @@ func TestOAuthRefresh(t *testing.T) {
 
 	t.Run("rotation and reuse", func(t *testing.T) {
 		t1 := login(t, "")
-		var t2, t3 tokenResponse
+		var t2, t3 TokenResponse
 		refresh(t, app.ID, secret, t1.RefreshToken).Want(t, http.StatusOK).JSON(t, &t2)
 		if t2.RefreshToken == "" || t2.RefreshToken == t1.RefreshToken || t2.AccessToken == t1.AccessToken {
 			t.Fatalf("refresh did not rotate: %+v", t2)
@@ -593,7 +593,7 @@ func TestOAuthRefresh(t *testing.T) {
 
 	t.Run("scope narrowing", func(t *testing.T) {
 		t1 := login(t, "calls.read recordings.read")
-		var t2 tokenResponse
+		var t2 TokenResponse
 		refresh(t, app.ID, secret, t1.RefreshToken, "scope", "calls.read").Want(t, http.StatusOK).JSON(t, &t2)
 		if t2.Scope != "calls.read" {
 			t.Errorf("narrowed scope %q", t2.Scope)
@@ -612,7 +612,7 @@ func TestOAuthRefresh(t *testing.T) {
 			http.StatusBadRequest, "invalid_scope", "active_calls.read", "never gain")
 		wantOAuthError(t, refresh(t, app.ID, secret, t1.RefreshToken, "scope", "bogus.perm"), http.StatusBadRequest, "invalid_scope", "bogus.perm")
 		// The refusal did not spend the refresh token.
-		var t2 tokenResponse
+		var t2 TokenResponse
 		refresh(t, app.ID, secret, t1.RefreshToken).Want(t, http.StatusOK).JSON(t, &t2)
 		if t2.Scope != "calls.read" {
 			t.Errorf("scope %q", t2.Scope)
@@ -627,7 +627,7 @@ func TestOAuthRefresh(t *testing.T) {
 			admin.Client().Patch(t, "/v1/tenants/acme/apps/"+app.ID, map[string]any{
 				"scopes": []string{"calls.read", "recordings.read", "active_calls.read"}}).Want(t, http.StatusOK)
 		})
-		var t2 tokenResponse
+		var t2 TokenResponse
 		refresh(t, app.ID, secret, t1.RefreshToken).Want(t, http.StatusOK).JSON(t, &t2)
 		if t2.Scope != "calls.read recordings.read" {
 			t.Errorf("refreshed scope %q, want the app's scopes now", t2.Scope)
@@ -678,7 +678,7 @@ func TestOAuthRefreshExpired(t *testing.T) {
 	// The access token has expired, the refresh token has not.
 	wantDenial(t, env.Bearer(tr.AccessToken).Get(t, "/v1/me"), http.StatusUnauthorized, access.LayerCredential, access.MissingCredential, "")
 	wantInactive(t, env.oaIntrospect(t, app.ID, secret, tr.AccessToken))
-	var t2 tokenResponse
+	var t2 TokenResponse
 	env.PostForm(t, "/oauth/token", app.ID, secret, oaForm("grant_type", gtRefresh, "refresh_token", tr.RefreshToken)).
 		Want(t, http.StatusOK).JSON(t, &t2)
 	clock.Advance(3 * time.Hour)
@@ -891,7 +891,7 @@ func TestOAuthRevoke(t *testing.T) {
 	env.MustUser(t, "acme", "maria", callvault.RoleAgent)
 	app, secret := env.MustApp(t, "acme", "Acme Console", []string{gtPW, gtRefresh, gtCC}, perms(callvault.PermCallsRead), callvault.RoleIntegrator)
 	other, otherSecret := env.MustApp(t, "acme", "Acme Other", []string{gtCC}, perms(callvault.PermCallsRead), callvault.RoleIntegrator)
-	login := func(t *testing.T) tokenResponse {
+	login := func(t *testing.T) TokenResponse {
 		t.Helper()
 		return env.oaToken(t, app.ID, secret, oaForm("grant_type", gtPW, "username", "maria", "password", testPassword))
 	}
@@ -921,7 +921,7 @@ func TestOAuthRevoke(t *testing.T) {
 
 	t.Run("refresh token revokes its family", func(t *testing.T) {
 		tr := login(t)
-		var t2 tokenResponse
+		var t2 TokenResponse
 		env.PostForm(t, "/oauth/token", app.ID, secret, oaForm("grant_type", gtRefresh, "refresh_token", tr.RefreshToken)).
 			Want(t, http.StatusOK).JSON(t, &t2)
 		revoke(t, app.ID, secret, t2.RefreshToken)
@@ -964,7 +964,7 @@ func TestOAuthIntrospect(t *testing.T) {
 	app, secret := env.MustApp(t, "acme", "Acme Console", []string{gtPW, gtRefresh, gtCC},
 		perms(callvault.PermCallsRead, callvault.PermRecordingsRead), callvault.RoleIntegrator)
 	other, otherSecret := env.MustApp(t, "acme", "Acme Other", []string{gtCC}, perms(callvault.PermCallsRead))
-	login := func(t *testing.T) tokenResponse {
+	login := func(t *testing.T) TokenResponse {
 		t.Helper()
 		return env.oaToken(t, app.ID, secret, oaForm("grant_type", gtPW, "username", "maria", "password", testPassword))
 	}
@@ -1399,7 +1399,7 @@ func TestOAuthSecretsNeverLogged(t *testing.T) {
 	const wrongPassword = "hunter2-but-longer"
 	wrongSecret := credential.New(credential.PrefixClientSecret)
 	secrets := []string{secret, wrongSecret, testPassword, wrongPassword, acme.Secret, acme.Token}
-	keep := func(tr tokenResponse) {
+	keep := func(tr TokenResponse) {
 		secrets = append(secrets, tr.AccessToken)
 		if tr.RefreshToken != "" {
 			secrets = append(secrets, tr.RefreshToken)
@@ -1414,7 +1414,7 @@ func TestOAuthSecretsNeverLogged(t *testing.T) {
 	keep(svc)
 	user := env.oaToken(t, "", "", oaForm("grant_type", gtPW, "username", "maria", "password", testPassword, "client_id", app.ID, "client_secret", secret))
 	keep(user)
-	var rotated tokenResponse
+	var rotated TokenResponse
 	env.PostForm(t, "/oauth/token", app.ID, secret, oaForm("grant_type", gtRefresh, "refresh_token", user.RefreshToken)).Want(t, http.StatusOK).JSON(t, &rotated)
 	keep(rotated)
 	j := acme.Client().Post(t, "/v1/tenants/acme/jwt-credentials", map[string]any{"userId": maria.ID, "name": "batch"}).Want(t, http.StatusCreated).Map(t)
@@ -1508,11 +1508,11 @@ func TestOAuthRefreshConcurrentReuse(t *testing.T) {
 		if err := errors.Join(errs...); err != nil {
 			t.Fatal(err)
 		}
-		var won []tokenResponse
+		var won []TokenResponse
 		for _, r := range res {
 			switch r.Status {
 			case http.StatusOK:
-				var w tokenResponse
+				var w TokenResponse
 				r.JSON(t, &w)
 				won = append(won, w)
 			case http.StatusBadRequest:

@@ -70,6 +70,9 @@ type Config struct {
 	// (10000 when 0), and MaxBatchBytes its body (32 MiB when 0).
 	MaxBatchRecords int
 	MaxBatchBytes   int64
+	// Faces are API faces mounted next to the native routes (e.g. the
+	// RingCentral-compatible /restapi/...).
+	Faces []Face
 }
 
 // Server serves the native API.
@@ -145,6 +148,9 @@ func New(cfg Config) *Server {
 	}
 	s.metrics = newMetrics(cfg.Registry)
 	s.routes = s.routeTable()
+	for _, f := range cfg.Faces {
+		s.routes = append(s.routes, f(s)...)
+	}
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
 	}

@@ -162,7 +162,7 @@ func (e *testEnv) MustToken(tb testing.TB, clientID, secret string, form url.Val
 	tb.Helper()
 	res := e.PostForm(tb, "/oauth/token", clientID, secret, form)
 	res.Want(tb, http.StatusOK)
-	var tr tokenResponse
+	var tr TokenResponse
 	res.JSON(tb, &tr)
 	return tr.AccessToken
 }

@@ -1,0 +1,42 @@
+package http
+
+import (
+	"context"
+	"time"
+
+	"github.com/callvault/callvault/internal/blob"
+	"github.com/callvault/callvault/internal/callvault"
+)
+
+// Face mounts an API face on the server: it returns the face's routes,
+// each declaring its action like a native route (and usually its own
+// Errors renderer). Faces translate wire shapes only: they authenticate,
+// decide and read through the Server's exported methods below.
+type Face func(s *Server) []Route
+
+// Store is the server's store, for faces reading data.
+func (s *Server) Store() callvault.Store { return s.store }
+
+// BaseURL is the public base URL absolute URIs start with.
+func (s *Server) BaseURL() string { return s.cfg.BaseURL }
+
+// Now is the server's clock.
+func (s *Server) Now() time.Time { return s.now() }
+
+// AccessTTL is the lifetime of the access tokens the server issues.
+func (s *Server) AccessTTL() time.Duration { return s.cfg.AccessTTL }
+
+// Blobs returns the recording content store, or a 503 error when the
+// server has none.
+func (s *Server) Blobs() (blob.Store, error) { return s.blobs() }
+
+// AuditRead records a successful data read (event view or export) when
+// read auditing is on, durably, before the response goes out; details may
+// be nil.
+func (s *Server) AuditRead(ctx context.Context, c *Call, event, entityType, key, name string, details any) error {
+	return s.auditRead(ctx, c, event, entityType, key, name, details)
+}
+
+// OwnTenant, as a route Resource's TenantID, targets the credential's own
+// tenant (a face's "~" account).
+const OwnTenant = ownTenantMarker
