@@ -137,6 +137,7 @@ type config struct {
 	accessTTL  time.Duration
 	refreshTTL time.Duration
 	purgeEvery time.Duration
+	rcLimits   string // the RingCentral face's rate limits, [clientId:]Group=N,...
 }
 
 // flags registers the shared flags on fs with defaults from the environment.
@@ -165,6 +166,8 @@ func (e *env) flags(fs *flag.FlagSet, c *config, withServer bool) {
 	fs.DurationVar(&c.refreshTTL, "refresh-ttl", rt, "refresh token lifetime")
 	pe, _ := time.ParseDuration(str("purge-interval", "1h"))
 	fs.DurationVar(&c.purgeEvery, "purge-interval", pe, "how often expired call data is purged (0 disables)")
+	fs.StringVar(&c.rcLimits, "rc-rate-limits", str("rc-rate-limits", ""),
+		"RingCentral face rate limits per minute, [clientId:]Group=N,... with Group Light, Medium, Heavy or Auth (default 50, 40, 10, 5)")
 }
 
 func (e *env) parse(fs *flag.FlagSet, args []string) error {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/callvault/callvault/internal/audit"
 	"github.com/callvault/callvault/internal/blob"
+	"github.com/callvault/callvault/internal/face/ringcentral"
 	cvhttp "github.com/callvault/callvault/internal/http"
 	"github.com/callvault/callvault/internal/retention"
 )
@@ -71,10 +72,17 @@ func (e *env) serve(ctx context.Context, args []string, seed bool) error {
 	// One guard for everything that deletes recording content: uploads' cleanup
 	// and the retention purge never remove content an upload is referencing.
 	guard := &blob.Guard{}
+	limits, appLimits, err := ringcentral.ParseLimits(c.rcLimits)
+	if err != nil {
+		ln.Close()
+		writer.Close()
+		return &exitError{code: 2, msg: err.Error()}
+	}
 	srv := cvhttp.New(cvhttp.Config{
 		Store: d.store, Audit: writer, Logger: log, BaseURL: base, Region: c.region,
 		JWTKey: d.jwtKey, CursorKey: d.cursorKey, AuditReads: c.auditReads,
 		AccessTTL: c.accessTTL, RefreshTTL: c.refreshTTL, Blobs: d.blobs, BlobGuard: guard,
+		Faces: []cvhttp.Face{ringcentral.New(ringcentral.Options{Limits: limits, AppLimits: appLimits})},
 	})
 	if seed {
 		if err := e.seedDemo(ctx, d, base, df); err != nil {
