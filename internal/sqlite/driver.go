@@ -42,6 +42,41 @@ func connector(spec connSpec) driver.Connector {
 	return dsnConnector{drv: drv, dsn: driverDSN(spec)}
 }
 
+// pageSize is the page size of a new database file. It is set once, before
+// the first table is created (SQLite cannot change it in WAL mode). Bulk
+// call ingest writes every page it dirties to the WAL and again at the
+// checkpoint; larger pages mean fewer pages, fewer writes and a shallower
+// B-tree (see docs/benchmarks.md, "Call store (SQLite)").
+const pageSize = 16384
+
+// initFile gives an empty database file at path its page size and puts it
+// in WAL mode, before any connection of a pool touches it. A file that has
+// pages already (an existing database) is left alone.
+func initFile(ctx context.Context, path string, busyTimeout time.Duration) error {
+	u := url.URL{Scheme: "file", Path: path}
+	c, err := (&sqlite3.SQLiteDriver{}).Open("file:" + u.EscapedPath() + "?_busy_timeout=" + fmt.Sprint(busyTimeout.Milliseconds()))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	conn := c.(*sqlite3.SQLiteConn)
+	rows, err := conn.QueryContext(ctx, "PRAGMA page_count", nil)
+	if err != nil {
+		return err
+	}
+	vals := make([]driver.Value, 1)
+	err = rows.Next(vals)
+	rows.Close()
+	if err != nil {
+		return err
+	}
+	if n, _ := vals[0].(int64); n > 0 {
+		return nil
+	}
+	_, err = conn.ExecContext(ctx, fmt.Sprintf("PRAGMA page_size = %d; PRAGMA journal_mode = WAL", pageSize), nil)
+	return err
+}
+
 // dsnConnector opens connections with a driver and a DSN.
 type dsnConnector struct {
 	drv driver.Driver
@@ -61,7 +96,7 @@ func (c dsnConnector) Driver() driver.Driver { return c.drv }
 // copied back once per several batches instead of once per batch (see
 // docs/benchmarks.md, "Call store (SQLite)"). The WAL file grows to about
 // this size (64 MiB) and is truncated by Close.
-const writerAutoCheckpoint = 16384
+const writerAutoCheckpoint = (64 << 20) / pageSize
 
 // driverDSN returns the data source name for spec.
 //

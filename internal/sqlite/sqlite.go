@@ -109,6 +109,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if err := createFile(abs); err != nil {
 		return nil, err
 	}
+	if err := initFile(ctx, abs, cfg.busyTimeout); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
+	}
 
 	db := &DB{path: abs, now: cfg.now}
 	spec := connSpec{path: abs, busyTimeout: cfg.busyTimeout}

@@ -95,6 +95,9 @@ func TestPragmas(t *testing.T) {
 	if got, want := pragma(db.write, "cache_size"), fmt.Sprint(-writerCacheKiB); got != want {
 		t.Errorf("writer: cache_size = %s, want %s", got, want)
 	}
+	if got, want := pragma(db.write, "page_size"), fmt.Sprint(pageSize); got != want {
+		t.Errorf("page_size of a new database = %s, want %s", got, want)
+	}
 	if got, want := pragma(db.write, "wal_autocheckpoint"), fmt.Sprint(writerAutoCheckpoint); got != want {
 		t.Errorf("writer: wal_autocheckpoint = %s, want %s", got, want)
 	}
