@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/callvault/callvault/internal/callvault"
 )
@@ -450,7 +451,9 @@ func putCallRows(ctx context.Context, dc any, records []*callvault.CallRecord, h
 		v(17, r.DurationMs)
 		v(18, r.TalkMs)
 		v(19, nowUs)
-		v(20, string(body))
+		// The driver binds text as SQLITE_TRANSIENT (SQLite copies it), so
+		// the reused buffer can be bound without a copy of its own.
+		v(20, unsafe.String(unsafe.SliceData(body), len(body)))
 		res, err := ex.ExecContext(noCancel, args)
 		if isForeignKey(err) {
 			return notFound("tenant", r.TenantID)
