@@ -262,11 +262,13 @@ func (f *Face) parseQuery(r *http.Request, c *cvhttp.Call) (*query, error) {
 	pn, en, sid := q.Get("phoneNumber"), q.Get("extensionNumber"), q.Get("sessionId")
 	if sid != "" && en != "" {
 		return nil, &vendorError{Status: http.StatusBadRequest, Code: "CLG-110",
-			Message: "Parameter [sessionId] is not allowed for usage along with parameter [extensionNumber]", Param: "sessionId", Value: sid}
+			Message: "Parameter [sessionId] is not allowed for usage along with parameter [extensionNumber]", Param: "sessionId", Value: sid,
+			Hint: "a session id names one call already; drop extensionNumber (or sessionId)"}
 	}
 	if pn != "" && en != "" {
 		return nil, &vendorError{Status: http.StatusBadRequest, Code: "CLG-110",
-			Message: "Parameter [phoneNumber] is not allowed for usage along with parameter [extensionNumber]", Param: "phoneNumber", Value: pn}
+			Message: "Parameter [phoneNumber] is not allowed for usage along with parameter [extensionNumber]", Param: "phoneNumber", Value: pn,
+			Hint: "filter by phoneNumber or by extensionNumber, not both"}
 	}
 	if pn != "" {
 		cq.f.PhoneNumber = "+" + strings.TrimPrefix(pn, "+")

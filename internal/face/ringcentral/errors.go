@@ -49,10 +49,12 @@ func invalidParam(name, value, hint string) error {
 		Message: "Parameter [" + name + "] value is invalid", Param: name, Value: value, Hint: hint}
 }
 
-// notFound is CMN-102 for a path parameter.
+// notFound is CMN-102 for a path parameter. The hint never says whether
+// the object exists elsewhere (another account or extension).
 func notFound(name, value string) error {
 	return &vendorError{Status: http.StatusNotFound, Code: "CMN-102",
-		Message: "Resource for parameter [" + name + "] is not found", Param: name, Value: value}
+		Message: "Resource for parameter [" + name + "] is not found", Param: name, Value: value,
+		Hint: "no " + name + " " + strconv.Quote(value) + " that this token may read in this account; check the id, or list the call log to find it"}
 }
 
 // renderer returns the face's error renderer for a rate-limit group: the
@@ -177,7 +179,9 @@ func denialBody(d access.Decision) (int, errorBody) {
 	switch d.Layer {
 	case access.LayerCredential:
 		status = http.StatusUnauthorized
-		if strings.Contains(d.Reason, ": expired ") {
+		// The engine checks revocation first; its expiry reason reads
+		// "The <credential> expired at <time>."
+		if strings.Contains(d.Reason, ": expired ") || strings.Contains(d.Reason, " expired at ") {
 			b = tokenInvalid("OAU-128", "Access token expired")
 		} else {
 			b = tokenInvalid("OAU-213", "Token not found")
