@@ -99,8 +99,9 @@ type target struct {
 }
 
 // resolve reads {extensionId} ("~" is the token's user) for extension
-// routes; account routes read the whole account.
-func (f *Face) resolve(ctx context.Context, r *http.Request, c *cvhttp.Call, extension bool) (*target, error) {
+// routes; account routes read the whole account. An unknown extension is
+// answered like another extension the caller may not read (see hide).
+func (f *Face) resolve(ctx context.Context, r *http.Request, c *cvhttp.Call, a access.Action, extension bool) (*target, error) {
 	t := &target{tenant: c.Tenant, owner: accountOwner}
 	if !extension {
 		return t, nil
@@ -108,13 +109,13 @@ func (f *Face) resolve(ctx context.Context, r *http.Request, c *cvhttp.Call, ext
 	id := r.PathValue("extensionId")
 	if id == "~" {
 		if c.P.UserID == "" || c.P.TenantID != c.Tenant {
-			return nil, notFound("extensionId", id)
+			return nil, f.hide(r, c, a, notFound("extensionId", id))
 		}
 		id = c.P.UserID
 	}
 	u, err := f.s.Store().User(ctx, c.Tenant, id)
 	if callvault.IsNotFound(err) {
-		return nil, notFound("extensionId", r.PathValue("extensionId"))
+		return nil, f.hide(r, c, a, notFound("extensionId", r.PathValue("extensionId")))
 	}
 	if err != nil {
 		return nil, err
@@ -125,6 +126,29 @@ func (f *Face) resolve(ctx context.Context, r *http.Request, c *cvhttp.Call, ext
 		t.owner = "(no extension)"
 	}
 	return t, nil
+}
+
+// owner is the owner extension the engine is asked about: the caller's
+// own extension as is, any other as accountOwner. Reading another
+// extension's data needs FullCompanyCallLog whichever extension it is,
+// and the denial (its hint included) must read the same whether that
+// extension, or the object named, exists or not.
+func owner(c *cvhttp.Call, ext string) string {
+	if ext != "" && c.P.Extension != "" && ext == c.P.Extension {
+		return ext
+	}
+	return accountOwner
+}
+
+// hide answers a missing object (notFound) as the engine would answer an
+// existing object of another extension: a caller who may not read other
+// extensions' data gets that denial, so the answer does not reveal
+// whether the object exists; others get notFound.
+func (f *Face) hide(r *http.Request, c *cvhttp.Call, a access.Action, notFound error) error {
+	if err := f.s.Decide(r, c, a, access.Resource{OwnerExtension: accountOwner}); err != nil {
+		return err
+	}
+	return notFound
 }
 
 // query is a parsed call-log request.
@@ -305,15 +329,15 @@ func (f *Face) handleCallLog(extension bool) handler {
 		if err != nil {
 			return err
 		}
-		t, err := f.resolve(ctx, r, c, extension)
+		t, err := f.resolve(ctx, r, c, actCallLog, extension)
 		if err != nil {
 			return err
 		}
-		owner := t.owner
+		ownerExt := t.owner
 		if !extension && cq.f.Extension != "" {
-			owner = cq.f.Extension
+			ownerExt = cq.f.Extension
 		}
-		res := access.Resource{OwnerExtension: owner, From: cq.f.From, To: cq.f.To}
+		res := access.Resource{OwnerExtension: owner(c, ownerExt), From: cq.f.From, To: cq.f.To}
 		if err := f.s.Decide(r, c, actCallLog, res); err != nil {
 			return err
 		}
@@ -362,7 +386,7 @@ func (f *Face) handleCallLog(extension bool) handler {
 			}
 		}
 		if err := f.s.AuditRead(ctx, c, callvault.EventView, "calls", "", "call log (RingCentral)",
-			map[string]any{"from": cq.f.From, "to": cq.f.To, "owner": owner, "page": cq.page, "count": len(out)}); err != nil {
+			map[string]any{"from": cq.f.From, "to": cq.f.To, "owner": ownerExt, "page": cq.page, "count": len(out)}); err != nil {
 			return err
 		}
 		writeJSON(w, http.StatusOK, f.list(r, cq, out, more))
@@ -493,14 +517,14 @@ func (f *Face) record(ctx context.Context, r *http.Request, tenant string, rec *
 func (f *Face) handleCallRecord(extension bool) handler {
 	return func(w http.ResponseWriter, r *http.Request, c *cvhttp.Call) error {
 		ctx := r.Context()
-		t, err := f.resolve(ctx, r, c, extension)
+		t, err := f.resolve(ctx, r, c, actCallLog, extension)
 		if err != nil {
 			return err
 		}
 		id := r.PathValue("callRecordId")
 		rec, err := f.s.Store().Call(ctx, c.Tenant, id)
 		if callvault.IsNotFound(err) || (err == nil && t.user != nil && rec.Extension != t.user.Extension) {
-			return notFound("callRecordId", id)
+			return f.hide(r, c, actCallLog, notFound("callRecordId", id))
 		}
 		if err != nil {
 			return err
@@ -519,11 +543,7 @@ func (f *Face) handleCallRecord(extension bool) handler {
 
 // decideRecord asks the engine about a on one call record.
 func (f *Face) decideRecord(r *http.Request, c *cvhttp.Call, a access.Action, rec *callvault.CallRecord) error {
-	owner := rec.Extension
-	if owner == "" {
-		owner = accountOwner
-	}
-	return f.s.Decide(r, c, a, access.Resource{OwnerExtension: owner, SiteID: rec.SiteID, From: rec.Start})
+	return f.s.Decide(r, c, a, access.Resource{OwnerExtension: owner(c, rec.Extension), SiteID: rec.SiteID, From: rec.Start})
 }
 
 // handleActiveCalls is GET .../active-calls: live calls newest first, in
@@ -532,11 +552,11 @@ func (f *Face) handleActiveCalls(extension bool) handler {
 	return func(w http.ResponseWriter, r *http.Request, c *cvhttp.Call) error {
 		ctx := r.Context()
 		q := r.URL.Query()
-		t, err := f.resolve(ctx, r, c, extension)
+		t, err := f.resolve(ctx, r, c, actActiveCalls, extension)
 		if err != nil {
 			return err
 		}
-		if err := f.s.Decide(r, c, actActiveCalls, access.Resource{OwnerExtension: t.owner}); err != nil {
+		if err := f.s.Decide(r, c, actActiveCalls, access.Resource{OwnerExtension: owner(c, t.owner)}); err != nil {
 			return err
 		}
 		dirs, err := enum(q, "direction", callvault.DirectionInbound, callvault.DirectionOutbound)
@@ -606,7 +626,7 @@ func (f *Face) loadRecording(r *http.Request, c *cvhttp.Call, a access.Action) (
 	id := r.PathValue("recordingId")
 	rg, err := f.s.Store().Recording(ctx, c.Tenant, id)
 	if callvault.IsNotFound(err) {
-		return nil, notFound("recordingId", id)
+		return nil, f.hide(r, c, a, notFound("recordingId", id))
 	}
 	if err != nil {
 		return nil, err
