@@ -2,6 +2,7 @@ package http
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/callvault/callvault/internal/blob"
@@ -40,3 +41,11 @@ func (s *Server) AuditRead(ctx context.Context, c *Call, event, entityType, key,
 // OwnTenant, as a route Resource's TenantID, targets the credential's own
 // tenant (a face's "~" account).
 const OwnTenant = ownTenantMarker
+
+// Issue issues an access token, and a refresh token when app may redeem
+// one, to userID of tenant with scopes, recorded as grant and audited like
+// every issuance: the end of a face's own grant (RingCentral's
+// authorization_code, whose code the face keeps and checks).
+func (s *Server) Issue(r *http.Request, app *callvault.App, tenant, userID string, scopes []callvault.Permission, grant string) (*TokenResponse, *OAuthError) {
+	return s.issue(r.Context(), r, app, tenant, userID, scopes, grant, "", true)
+}

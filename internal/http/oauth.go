@@ -626,7 +626,8 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request, _ *Cal
 		writeJSON(w, http.StatusOK, map[string]any{"active": false})
 		return nil
 	}
-	if err != nil || t.AppID != cl.app.ID || !t.RevokedAt.IsZero() || !now.Before(t.ExpiresAt) {
+	if err != nil || t.AppID != cl.app.ID || !t.RevokedAt.IsZero() || !now.Before(t.ExpiresAt) ||
+		(t.Kind != callvault.TokenAccess && t.Kind != callvault.TokenRefresh) { // e.g. a face's authorization code
 		return inactive()
 	}
 	// A token is active only while what it speaks for stands, and carries

@@ -133,6 +133,8 @@ func (f *Face) routes() []cvhttp.Route {
 	content.QueryToken = "access_token"
 	return []cvhttp.Route{
 		{Method: "POST", Pattern: "/restapi/oauth/token", Public: true, Errors: f.renderer(groupAuth), Handle: f.handleToken},
+		{Method: "GET", Pattern: "/restapi/oauth/authorize", Public: true, Errors: f.renderer(groupAuth), Handle: f.handleAuthorize},
+		{Method: "POST", Pattern: "/restapi/oauth/authorize", Public: true, Errors: f.renderer(groupAuth), Handle: f.handleAuthorizeSubmit},
 		{Method: "POST", Pattern: "/restapi/oauth/revoke", Public: true, Errors: f.renderer(groupAuth), Handle: f.handleRevoke},
 		route("GET", acc+"/call-log", groupHeavy, actCallLog, f.handleCallLog(false)),
 		route("GET", acc+"/call-log/{callRecordId}", groupHeavy, actCallLog, f.handleCallRecord(false)),

@@ -130,12 +130,13 @@ func (f *Face) handleToken(w http.ResponseWriter, r *http.Request, c *cvhttp.Cal
 		if login := f.resolveUsername(r, cl); login != "" {
 			r.PostForm.Set("username", login)
 		}
-	case "authorization_code":
-		writeOAuth(w, r, &cvhttp.OAuthError{Status: 400, Code: "unsupported_grant_type",
-			Description: "grant_type authorization_code is not offered by this server yet; use the JWT (urn:ietf:params:oauth:grant-type:jwt-bearer) or password grant"})
-		return nil
 	}
-	tr, oe := f.s.Grant(r, cl)
+	var tr *cvhttp.TokenResponse
+	if r.PostForm.Get("grant_type") == callvault.GrantAuthorizationCode {
+		tr, oe = f.exchangeCode(r, cl)
+	} else {
+		tr, oe = f.s.Grant(r, cl)
+	}
 	if oe != nil {
 		writeOAuth(w, r, oe)
 		return nil
