@@ -32,10 +32,13 @@ async function main() {
 
   // The server's access token lifetime is short; make the SDK believe its
   // token is still good, let it expire, and call: 401, refresh, retry.
+  // From here the SDK does not refresh on its own, so a refresh can only
+  // come from the server's 401.
   await p.auth().setData({ expire_time: Date.now() + 3600e3 });
+  const before = refreshed;
   await new Promise((r) => setTimeout(r, 3500));
   const mine = await (await p.get('/restapi/v1.0/account/~/extension/~/call-log', { dateFrom: from })).json();
-  console.log('AFTER EXPIRY records=' + mine.records.length + ' refreshed=' + refreshed);
+  console.log('AFTER EXPIRY records=' + mine.records.length + ' refreshed=' + refreshed + ' refreshedOn401=' + (refreshed - before));
 
   const narrow = new SDK({ server: env.RC_SERVER_URL, clientId: env.RC_NARROW_ID, clientSecret: env.RC_NARROW_SECRET }).platform();
   await narrow.login({ jwt: env.RC_JWT });
