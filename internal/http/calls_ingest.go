@@ -152,11 +152,11 @@ func (s *Server) storeCalls(ctx context.Context, c *Call, recs []*callvault.Call
 		rec.TenantID = c.Tenant
 	}
 	req := &ingestReq{ctx: ctx, c: c, recs: recs, done: make(chan struct{})}
-	g := &ingestGroups
+	g := &s.ingestQueue
 	var group []*ingestReq
 	g.Lock()
-	if waiting, busy := g.m[s.store]; busy {
-		g.m[s.store] = append(waiting, req)
+	if g.busy {
+		g.waiting = append(g.waiting, req)
 		g.Unlock()
 		<-req.done
 		if req.lead == nil {
@@ -164,7 +164,7 @@ func (s *Server) storeCalls(ctx context.Context, c *Call, recs []*callvault.Call
 		}
 		group = req.lead
 	} else {
-		g.m[s.store] = nil
+		g.busy = true
 		g.Unlock()
 		group = []*ingestReq{req}
 	}
@@ -180,14 +180,11 @@ func (s *Server) commitGroup(ctx context.Context, group []*ingestReq) {
 		r.err = callvault.Errorf(callvault.EInternal, "the batch was not stored")
 	}
 	defer func() {
-		g := &ingestGroups
+		g := &s.ingestQueue
 		g.Lock()
-		next := g.m[s.store]
-		if len(next) == 0 {
-			delete(g.m, s.store)
-		} else {
-			g.m[s.store] = nil
-		}
+		next := g.waiting
+		g.waiting = nil
+		g.busy = len(next) > 0 // the next group's first request commits it
 		g.Unlock()
 		if len(next) > 0 {
 			next[0].lead = next
@@ -211,13 +208,13 @@ type ingestReq struct {
 	done chan struct{}
 }
 
-// ingestGroups holds, for each store with a group commit in progress, the
-// requests waiting for the next one. A store is in the map only while a
-// commit is in progress.
-var ingestGroups = struct {
+// ingestQueue holds the requests waiting for the next group commit of a
+// server, while one is in progress (busy).
+type ingestQueue struct {
 	sync.Mutex
-	m map[callvault.Store][]*ingestReq
-}{m: map[callvault.Store][]*ingestReq{}}
+	busy    bool
+	waiting []*ingestReq
+}
 
 // commitCalls stores the batches of group in one transaction (see
 // storeCalls), setting each request's result. The first request's context

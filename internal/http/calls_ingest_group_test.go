@@ -30,9 +30,9 @@ func TestCallIngestGroupCommit(t *testing.T) {
 	ac.MustIngest(t, "acme", batch(0, nil)...) // batch 0 is stored before: re-sent below
 
 	// A commit in progress: the requests wait for the next group.
-	g := &ingestGroups
+	g := &env.Server.ingestQueue
 	g.Lock()
-	g.m[env.Store] = nil
+	g.busy = true
 	g.Unlock()
 	bodies := [][]map[string]any{batch(0, nil), batch(1, nil), batch(2, map[string]any{"siteId": site}),
 		batch(3, map[string]any{"siteId": "sit_nosuchsite0000000"}), batch(4, nil), batch(5, nil), batch(6, nil)}
@@ -43,7 +43,7 @@ func TestCallIngestGroupCommit(t *testing.T) {
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
 		g.Lock()
-		n := len(g.m[env.Store])
+		n := len(g.waiting)
 		g.Unlock()
 		if n == len(bodies) {
 			break
@@ -54,8 +54,8 @@ func TestCallIngestGroupCommit(t *testing.T) {
 	}
 	// End the pretend commit as commitGroup does: hand the group over.
 	g.Lock()
-	next := g.m[env.Store]
-	g.m[env.Store] = nil
+	next := g.waiting
+	g.waiting = nil
 	g.Unlock()
 	next[0].lead = next
 	close(next[0].done)
@@ -82,8 +82,11 @@ func TestCallIngestGroupCommit(t *testing.T) {
 			}
 		}
 	}
-	if _, busy := g.m[env.Store]; busy {
-		t.Errorf("the store's group commit is still marked busy")
+	g.Lock()
+	busy := g.busy
+	g.Unlock()
+	if busy {
+		t.Errorf("the server's group commit is still marked busy")
 	}
 	for i := range bodies {
 		_, err := env.Store.Call(t.Context(), "acme", fmt.Sprintf("g%d-7", i))

@@ -88,6 +88,8 @@ type Server struct {
 	metrics *metrics
 	limiter Limiter
 	reg     *prometheus.Registry
+	// ingestQueue groups concurrent call batches into one commit.
+	ingestQueue ingestQueue
 }
 
 // New returns a Server for cfg.
