@@ -15,6 +15,7 @@ import (
 
 	"github.com/callvault/callvault/internal/audit"
 	"github.com/callvault/callvault/internal/blob"
+	"github.com/callvault/callvault/internal/face/genesys"
 	"github.com/callvault/callvault/internal/face/ringcentral"
 	cvhttp "github.com/callvault/callvault/internal/http"
 	"github.com/callvault/callvault/internal/retention"
@@ -82,7 +83,8 @@ func (e *env) serve(ctx context.Context, args []string, seed bool) error {
 		Store: d.store, Audit: writer, Logger: log, BaseURL: base, Region: c.region,
 		JWTKey: d.jwtKey, CursorKey: d.cursorKey, AuditReads: c.auditReads,
 		AccessTTL: c.accessTTL, RefreshTTL: c.refreshTTL, Blobs: d.blobs, BlobGuard: guard,
-		Faces: []cvhttp.Face{ringcentral.New(ringcentral.Options{Limits: limits, AppLimits: appLimits})},
+		Faces: []cvhttp.Face{ringcentral.New(ringcentral.Options{Limits: limits, AppLimits: appLimits}),
+			genesys.New(genesys.Options{})},
 	})
 	if seed {
 		if err := e.seedDemo(ctx, d, base, df); err != nil {
