@@ -15,6 +15,7 @@ import (
 
 	"github.com/callvault/callvault/internal/audit"
 	"github.com/callvault/callvault/internal/blob"
+	"github.com/callvault/callvault/internal/face/eightbyeight"
 	"github.com/callvault/callvault/internal/face/genesys"
 	"github.com/callvault/callvault/internal/face/ringcentral"
 	cvhttp "github.com/callvault/callvault/internal/http"
@@ -84,7 +85,7 @@ func (e *env) serve(ctx context.Context, args []string, seed bool) error {
 		JWTKey: d.jwtKey, CursorKey: d.cursorKey, AuditReads: c.auditReads,
 		AccessTTL: c.accessTTL, RefreshTTL: c.refreshTTL, Blobs: d.blobs, BlobGuard: guard,
 		Faces: []cvhttp.Face{ringcentral.New(ringcentral.Options{Limits: limits, AppLimits: appLimits}),
-			genesys.New(genesys.Options{})},
+			genesys.New(genesys.Options{}), eightbyeight.New()},
 	})
 	if seed {
 		if err := e.seedDemo(ctx, d, base, df); err != nil {

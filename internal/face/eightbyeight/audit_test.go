@@ -36,9 +36,9 @@ func (e *env) seedAudits() {
 		rec("2023-04-20T10:00:00Z", "create", "AgentGroup", "90", "test_bes_april", user), // before startTime
 		first,
 		rec("2023-05-03T10:00:00Z", "create", "AgentGroup", "101", "test_bes2", "someoneElse"), // other user
-		rec("2023-05-04T10:00:00Z", "delete", "RingGroup", "8", "Bestie", user),               // other event
-		rec("2023-05-05T10:00:00Z", "create", "user", "u1", "Bes Smith", user),                // other entity
-		rec("2023-05-06T10:00:00Z", "create", "AgentGroup", "102", "other", user),             // other name
+		rec("2023-05-04T10:00:00Z", "delete", "RingGroup", "8", "Bestie", user),                // other event
+		rec("2023-05-05T10:00:00Z", "create", "user", "u1", "Bes Smith", user),                 // other entity
+		rec("2023-05-06T10:00:00Z", "create", "AgentGroup", "102", "other", user),              // other name
 		second,
 		&callvault.AuditRecord{Service: callvault.AuditData, Timestamp: at("2023-05-07T10:00:00Z"), EventType: "create",
 			EntityType: "RingGroup", EntityKey: "9", DisplayName: "Best data", AuditUserID: user}, // other service
