@@ -267,6 +267,12 @@ func TestSecondaryOrgs(t *testing.T) {
 	if r := e.do("GET", "/api/v2/analytics/events", tok, nil); r.status != 200 {
 		t.Fatalf("with role: %d %s", r.status, r.raw)
 	}
+	// The trustors listing names the admitting org.
+	home := e.mustToken("")
+	tr := e.do("GET", "/api/v2/orgauthorization/trustors", home, nil)
+	if tr.status != 200 || tr.body["total"].(float64) != 1 || tr.body["entities"].([]any)[0].(map[string]any)["id"] != "second" {
+		t.Fatalf("trustors: %d %s", tr.status, tr.raw)
+	}
 	// Consent revoked after the token: the org has not authorized the app.
 	e.MustUpdate(t, func(tx callvault.Tx) error { return tx.DeleteConsent("second", e.app.ID) })
 	wantDenied(t, e.do("GET", "/api/v2/analytics/events", tok, nil), CodeNoConsent, CodeNoConsent)
@@ -346,7 +352,7 @@ func TestConversationDetails(t *testing.T) {
 	iv := e.now.Add(-24*time.Hour).Format(time.RFC3339) + "/" + e.now.Add(time.Hour).Format(time.RFC3339)
 	r := e.do("POST", "/api/v2/analytics/conversations/details/query", tok, map[string]any{"interval": iv, "order": "desc",
 		"segmentFilters": []map[string]any{{"type": "and", "predicates": []map[string]string{{"dimension": "direction", "value": "inbound"}}}},
-		"paging": map[string]int{"pageSize": 1, "pageNumber": 1}})
+		"paging":         map[string]int{"pageSize": 1, "pageNumber": 1}})
 	if r.status != 200 || r.body["totalHits"].(float64) != 2 {
 		t.Fatalf("details: %d %s", r.status, r.raw)
 	}

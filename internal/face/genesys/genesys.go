@@ -13,7 +13,8 @@
 //
 // Multi-org: an app of org A gets a token for org B by adding the form
 // field tenant=B to its client-credentials token request (at /oauth/token
-// or TokenPath). The token is
+// or TokenPath). GET /api/v2/orgauthorization/trustors lists the orgs
+// whose consent admits the app. The token is
 // issued only when B's consent (POST /v1/tenants/B/consents) admits the
 // app, with the consent's scopes, and the app's service principal acts in
 // B with the consent's roles.
@@ -111,6 +112,7 @@ func (f *Face) routes() []cvhttp.Route {
 	return []cvhttp.Route{
 		{Method: "POST", Pattern: TokenPath, Public: true, Errors: render, Handle: correlated(f.handleToken)},
 		route("GET", "/api/v2/organizations/me", actOrg, f.handleOrg),
+		route("GET", "/api/v2/orgauthorization/trustors", actTrustors, f.handleTrustors),
 		route("POST", "/api/v2/audits/query/realtime", actAudit, f.handleRealtime),
 		route("POST", "/api/v2/audits/query", actAudit, f.handleAuditSubmit),
 		route("GET", "/api/v2/audits/query/{transactionId}", actAudit, f.handleAuditStatus),
