@@ -259,8 +259,20 @@ func TestSecondaryOrgs(t *testing.T) {
 	// Consent with the scope, but the service principal's role lacks it.
 	e.consent("second", []callvault.Permission{callvault.PermAnalyticsRead, callvault.PermAnalyticsExport, callvault.PermAuditRead}, callvault.RoleSupervisor)
 	tok = e.mustToken("second")
-	wantDenied(t, e.do("GET", "/api/v2/analytics/events", tok, nil), CodeMissingPermissions, DetailRoleMissing)
-	e.consent("second", []callvault.Permission{callvault.PermAnalyticsRead, callvault.PermAnalyticsExport, callvault.PermAuditRead}, callvault.RoleIntegrator, callvault.RoleAuditor)
+	r = e.do("GET", "/api/v2/analytics/events", tok, nil)
+	wantDenied(t, r, CodeMissingPermissions, DetailRoleMissing)
+	if !strings.Contains(r.body["hint"].(string), "supervisor") {
+		t.Fatalf("role denial names no role: %s", r.raw)
+	}
+	// The seed's fix: org second gives the service principal an
+	// "Analytics - Export" role.
+	n := time.Now().UTC()
+	e.MustUpdate(t, func(tx callvault.Tx) error {
+		return tx.CreateRole(&callvault.Role{TenantID: "second", Name: "Analytics - Export",
+			Permissions: []callvault.Permission{callvault.PermAnalyticsExport}, CreatedAt: n, UpdatedAt: n})
+	})
+	e.consent("second", []callvault.Permission{callvault.PermAnalyticsRead, callvault.PermAnalyticsExport, callvault.PermAuditRead},
+		callvault.RoleSupervisor, callvault.RoleAuditor, "Analytics - Export")
 	if r := e.do("GET", "/api/v2/analytics/events", tok, nil); r.status != 200 {
 		t.Fatalf("with role: %d %s", r.status, r.raw)
 	}
