@@ -1,6 +1,9 @@
 // Package eightbyeight is callvault's 8x8-compatible face: the
 // Administration Audit Records API (GET /administration/audit/v1/audits,
-// authenticated by an x-api-key), its wire shapes and 8x8's error bodies.
+// authenticated by an x-api-key) and Work Analytics call detail records
+// (POST /analytics/work/v1/oauth/token with an app's 8x8-apikey and a
+// user's password; GET /analytics/work/v2/call-records and call-legs
+// behind seed 000's gate), their wire shapes and 8x8's error bodies.
 // It is a translation only: authentication and every decision come from
 // the server's machinery (internal/http, internal/access), all data from
 // the Store.
@@ -40,8 +43,18 @@ func New() cvhttp.Face {
 	}
 }
 
-// AuditPath is the path of the Audit Records API.
-const AuditPath = "/administration/audit/v1/audits"
+// Paths of the face.
+const (
+	AuditPath       = "/administration/audit/v1/audits" // Audit Records
+	TokenPath       = "/analytics/work/v1/oauth/token"  // Work Analytics token
+	CallRecordsPath = "/analytics/work/v2/call-records" // Work Analytics CDR
+	CallLegsPath    = "/analytics/work/v2/call-legs"    // Work Analytics call legs
+)
+
+// ownTenant targets the credential's own tenant.
+func ownTenant(*http.Request) (access.Resource, error) {
+	return access.Resource{TenantID: cvhttp.OwnTenant}, nil
+}
 
 // routes is the face's route table; every authenticated route declares
 // its action, and the face's renderers turn every error into 8x8's body.
@@ -49,6 +62,9 @@ func (f *Face) routes() []cvhttp.Route {
 	return []cvhttp.Route{
 		{Method: "GET", Pattern: AuditPath, Action: actAudit, Resource: apiKeyOnly,
 			Errors: renderAudit, Handle: f.handleAudits},
+		{Method: "POST", Pattern: TokenPath, Public: true, Errors: renderCDR, Handle: f.handleToken},
+		{Method: "GET", Pattern: CallRecordsPath, Action: actCDRRoute, Resource: ownTenant, Errors: renderCDR, Handle: f.handleCDR(false)},
+		{Method: "GET", Pattern: CallLegsPath, Action: actCDRRoute, Resource: ownTenant, Errors: renderCDR, Handle: f.handleCDR(true)},
 	}
 }
 

@@ -109,3 +109,5 @@ func (r response) auditErr(t *testing.T, status int, message string) auditError 
 	}
 	return b
 }
+
+func readAll(res *http.Response) ([]byte, error) { return io.ReadAll(res.Body) }

@@ -1,0 +1,277 @@
+package eightbyeight
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/callvault/callvault/internal/callvault"
+	"github.com/callvault/callvault/internal/credential"
+	"github.com/callvault/callvault/internal/http/httptestenv"
+)
+
+// cdrEnv adds to env: sites "acmecorppbx" and "branchpbx", license
+// "X6" (analytics) and "X2" (none), supervisors with each of the gate's
+// three requirements missing, an Analytics app with its key, and calls.
+type cdrEnv struct {
+	*env
+	main, branch                        *callvault.Site
+	sup, noLicense, agentLevel, oneSite *callvault.User
+	appKey                              string
+	base                                time.Time // 2026-01-02 09:00 UTC, a Friday
+}
+
+func newCDR(t *testing.T) *cdrEnv {
+	e := &cdrEnv{env: newEnv(t), base: time.Date(2026, 1, 2, 9, 0, 0, 0, time.UTC)}
+	now := time.Now().UTC()
+	e.main = &callvault.Site{TenantID: "acme", ID: "site_main", Name: "acmecorppbx", CreatedAt: now, UpdatedAt: now}
+	e.branch = &callvault.Site{TenantID: "acme", ID: "site_branch", Name: "branchpbx", CreatedAt: now, UpdatedAt: now}
+	e.MustUpdate(t, func(tx callvault.Tx) error {
+		for _, s := range []*callvault.Site{e.main, e.branch} {
+			if err := tx.CreateSite(s); err != nil {
+				return err
+			}
+		}
+		if err := tx.CreateLicense(&callvault.License{TenantID: "acme", Name: "X6", Features: []string{"analytics"}, CreatedAt: now, UpdatedAt: now}); err != nil {
+			return err
+		}
+		return tx.CreateLicense(&callvault.License{TenantID: "acme", Name: "X2", Features: []string{}, CreatedAt: now, UpdatedAt: now})
+	})
+	user := func(login, license string, level callvault.AccessLevel, scope ...string) *callvault.User {
+		u := e.MustUser(t, "acme", login, "", callvault.RoleSupervisor)
+		u.License, u.AccessLevels, u.SiteScope = license, map[string]callvault.AccessLevel{"analytics": level}, append([]string{}, scope...)
+		e.MustUpdate(t, func(tx callvault.Tx) error { return tx.UpdateUser(u) })
+		return u
+	}
+	e.sup = user("jane", "X6", callvault.AccessSupervisor)
+	e.noLicense = user("nolicense", "X2", callvault.AccessSupervisor)
+	e.agentLevel = user("agentlevel", "X6", callvault.AccessAgent)
+	e.oneSite = user("branchonly", "X6", callvault.AccessSupervisor, "site_branch")
+	app, _ := e.MustApp(t, "acme", "Analytics export", []string{callvault.GrantPassword}, []callvault.Permission{callvault.PermAnalyticsRead})
+	e.appKey = credential.New(credential.PrefixAPIKey)
+	e.MustUpdate(t, func(tx callvault.Tx) error {
+		return tx.CreateAPIKey(&callvault.APIKey{TenantID: "acme", ID: callvault.NewID("key"), Name: "Analytics for 8x8 Work",
+			Hash: credential.Hash(e.appKey), Hint: e.appKey[:8], SubjectKind: callvault.SubjectApp, SubjectID: app.ID,
+			Scopes: []callvault.Permission{callvault.PermAnalyticsRead}, CreatedAt: now})
+	})
+	// 25 calls at the main site, one a minute from base; 5 at the branch.
+	var calls []*callvault.CallRecord
+	for i := range 30 {
+		site, ext := e.main.ID, fmt.Sprintf("%d", 1000+i%5)
+		if i >= 25 {
+			site, ext = e.branch.ID, "2000"
+		}
+		start := e.base.Add(time.Duration(i) * time.Minute)
+		c := &callvault.CallRecord{TenantID: "acme", ID: fmt.Sprintf("call%02d", i), SiteID: site, Start: start,
+			Answer: start.Add(5 * time.Second), End: start.Add(30 * time.Second), DurationMs: 30000, TalkMs: 25000,
+			Direction: callvault.DirectionInbound, Type: callvault.CallVoice, Result: "Accepted",
+			From: callvault.Party{PhoneNumber: "+15555551220", Name: "MARK SMITH"}, To: callvault.Party{ExtensionNumber: ext, Name: "Jane Li"},
+			Extension: ext, SessionID: "sip-" + fmt.Sprint(i),
+			Legs: []callvault.Leg{{LegType: "Accept", Master: true, Direction: callvault.DirectionInbound, Result: "Accepted", Start: start, DurationMs: 30000},
+				{LegType: "FindMe", Direction: callvault.DirectionInbound, Result: "Missed", Start: start, DurationMs: 5000}}}
+		calls = append(calls, c)
+	}
+	e.MustUpdate(t, func(tx callvault.Tx) error { _, err := tx.PutCalls(calls); return err })
+	return e
+}
+
+// token posts username and password to the token endpoint with key.
+func (e *cdrEnv) token(t *testing.T, key, login, password string) response {
+	t.Helper()
+	req, _ := http.NewRequest("POST", e.URL+TokenPath, strings.NewReader(url.Values{"username": {login}, "password": {password}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if key != "" {
+		req.Header.Set("8x8-apikey", key)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var b []byte
+	b, _ = readAll(res)
+	return response{status: res.StatusCode, header: res.Header, body: b}
+}
+
+func (e *cdrEnv) bearer(t *testing.T, u *callvault.User) string {
+	t.Helper()
+	res := e.token(t, e.appKey, u.Login, httptestenv.Password)
+	var tr tokenResponse
+	res.decode(t, &tr)
+	if res.status != 200 || tr.AccessToken == "" || tr.TokenType != "bearer" || tr.ExpiresIn <= 0 {
+		t.Fatalf("token: %d %s", res.status, res.body)
+	}
+	return tr.AccessToken
+}
+
+func (e *cdrEnv) cdr(t *testing.T, path, tok, q string) response {
+	t.Helper()
+	return e.get(path+"?"+q, "Authorization", "Bearer "+tok, "8x8-apikey", e.appKey)
+}
+
+func TestTokenErrors(t *testing.T) {
+	e := newCDR(t)
+	for _, key := range []string{"", "nonsense", credential.New(credential.PrefixAPIKey), e.auditKey} {
+		res := e.token(t, key, "jane", httptestenv.Password)
+		var b keyError
+		res.decode(t, &b)
+		if res.status != 400 || b.Message != "Invalid 8x8-apikey" || b.Code != "SHA001" || len(b.Details) != 1 || b.Details[0].Path[0] != "8x8-apikey" || b.Hint == "" {
+			t.Errorf("key %q: %d %s", key, res.status, res.body)
+		}
+	}
+	res := e.token(t, e.appKey, "nobody", "x")
+	if res.status != 400 || !strings.Contains(string(res.body), `"error_description":"USER_NOTFOUND_ERROR","error":"invalid_grant"`) {
+		t.Errorf("unknown user: %d %s", res.status, res.body)
+	}
+	if res := e.token(t, e.appKey, "jane", "wrong"); res.status != 400 || !strings.Contains(string(res.body), `"invalid_grant"`) {
+		t.Errorf("wrong password: %d %s", res.status, res.body)
+	}
+}
+
+func TestCDRGate(t *testing.T) {
+	e := newCDR(t)
+	q := "pbxId=acmecorppbx&startTime=2026-01-02%2000:00:00&endTime=2026-01-03%2000:00:00&timeZone=UTC&pageSize=100"
+	hints := map[string]bool{}
+	for _, c := range []struct {
+		u       *callvault.User
+		pbx     string
+		missing string
+	}{
+		{e.noLicense, "acmecorppbx", "missing license"},
+		{e.agentLevel, "acmecorppbx", "missing access level"},
+		{e.oneSite, "acmecorppbx", "missing PBX scope"},
+	} {
+		res := e.cdr(t, CallRecordsPath, e.bearer(t, c.u), q)
+		var b cdrError
+		res.decode(t, &b)
+		want := "user(" + c.u.Login + ") does not have access to api category(CDR) for pbxId([" + c.pbx + "])."
+		if res.status != 400 || b.Status != 400 || b.Code != "105-400-038" || b.Message != want || b.RequestID == "" ||
+			!strings.HasPrefix(b.Hint, c.missing) || b.Path != CallRecordsPath {
+			t.Errorf("%s: %d %s", c.u.Login, res.status, res.body)
+		}
+		hints[b.Hint] = true
+	}
+	if len(hints) != 3 {
+		t.Errorf("hints are not distinct: %v", hints)
+	}
+	// The branch-only user reads the branch, and allpbxes means its scope.
+	tok := e.bearer(t, e.oneSite)
+	for _, pbx := range []string{"branchpbx", "allpbxes", "site_branch"} {
+		res := e.cdr(t, CallRecordsPath, tok, strings.Replace(q, "acmecorppbx", pbx, 1))
+		var b struct {
+			Meta cdrMeta
+			Data []cdrRecord
+		}
+		res.decode(t, &b)
+		if res.status != 200 || b.Meta.TotalRecordCount != 5 || len(b.Data) != 5 || b.Data[0].PbxID != "branchpbx" {
+			t.Errorf("%s: %d %s", pbx, res.status, res.body)
+		}
+	}
+	// Retention: data older than two years is not served.
+	res := e.cdr(t, CallRecordsPath, e.bearer(t, e.sup), strings.Replace(q, "2026-01-02%2000", "2020-01-02%2000", 1))
+	if res.status != 400 || !strings.Contains(string(res.body), "retention") {
+		t.Errorf("retention: %d %s", res.status, res.body)
+	}
+	// A token without its app's key.
+	res = e.get(CallRecordsPath+"?"+q, "Authorization", "Bearer "+tok)
+	if res.status != 400 || !strings.Contains(string(res.body), "SHA001") {
+		t.Errorf("no 8x8-apikey: %d %s", res.status, res.body)
+	}
+}
+
+func TestCDRPaging(t *testing.T) {
+	e := newCDR(t)
+	tok := e.bearer(t, e.sup)
+	// 04:00 to 04:30 in New York is 09:00 to 09:30 UTC: call00..call29.
+	q := "pbxId=acmecorppbx,branchpbx&startTime=2026-01-02%2004:00:00&endTime=2026-01-02%2004:30:00&timeZone=America/New_York&pageSize=7"
+	var ids []string
+	sid := ""
+	for page := 0; ; page++ {
+		if page > 10 {
+			t.Fatal("no end")
+		}
+		qq := q
+		if sid != "" {
+			qq += "&scrollId=" + url.QueryEscape(sid)
+		}
+		res := e.cdr(t, CallRecordsPath, tok, qq)
+		var b struct {
+			Meta cdrMeta
+			Data []cdrRecord
+		}
+		res.decode(t, &b)
+		if res.status != 200 {
+			t.Fatalf("%d %s", res.status, res.body)
+		}
+		if b.Meta.ScrollID == noData {
+			if b.Meta.TotalRecordCount != 0 || len(b.Data) != 0 || !strings.Contains(string(res.body), `"data":[]`) {
+				t.Errorf("end: %s", res.body)
+			}
+			break
+		}
+		if b.Meta.TotalRecordCount != 30 || len(b.Data) > 7 {
+			t.Errorf("page %d: %+v, %d", page, b.Meta, len(b.Data))
+		}
+		if page == 0 {
+			r := b.Data[0]
+			var raw []map[string]any
+			var whole struct{ Data []map[string]any }
+			_ = json.Unmarshal(res.body, &whole)
+			raw = whole.Data
+			if r.CallID != "call29" || r.StartTimeUTC != e.base.Add(29*time.Minute).UnixMilli() ||
+				r.StartTime != "2026-01-02T04:29:00.000-0500" || r.Direction != "Incoming" || r.Answered != "Answered" ||
+				r.CallerID != "MARK SMITH,+15555551220" || r.CallLegCount != 2 || r.PbxID != "branchpbx" || raw[0]["aaDestination"] != nil {
+				t.Errorf("first record %+v", r)
+			}
+		}
+		for _, r := range b.Data {
+			ids = append(ids, r.CallID)
+		}
+		sid = b.Meta.ScrollID
+	}
+	if len(ids) != 30 {
+		t.Errorf("got %d records: %v", len(ids), ids)
+	}
+	// Caller/callee filters.
+	count := func(path, extra string) int {
+		res := e.cdr(t, path, tok, strings.Replace(q, "pageSize=7", "pageSize=7000", 1)+extra)
+		var b struct{ Meta cdrMeta }
+		res.decode(t, &b)
+		if res.status != 200 {
+			t.Fatalf("%s: %d %s", extra, res.status, res.body)
+		}
+		return b.Meta.TotalRecordCount
+	}
+	if n := count(CallRecordsPath, "&callee=1000,%201001"); n != 10 {
+		t.Errorf("callee: %d", n)
+	}
+	if n := count(CallRecordsPath, "&callerOrCallee=2000"); n != 5 {
+		t.Errorf("callerOrCallee: %d", n)
+	}
+	if n := count(CallLegsPath, ""); n != 60 {
+		t.Errorf("legs: %d", n)
+	}
+	many := strings.Repeat("1,", 126)
+	for _, extra := range []string{"&callerOrCallee=1&caller=2", "&caller=" + many, "&pageSize=7001", "&pageSize=0"} {
+		res := e.cdr(t, CallRecordsPath, tok, strings.Replace(q, "&pageSize=7", "", 1)+"&pageSize=7"+extra)
+		if strings.HasPrefix(extra, "&pageSize") {
+			res = e.cdr(t, CallRecordsPath, tok, strings.Replace(q, "&pageSize=7", extra, 1))
+		}
+		if res.status != 400 {
+			t.Errorf("%.40s: %d %s", extra, res.status, res.body)
+		}
+	}
+	for _, bad := range []string{
+		strings.Replace(q, "America/New_York", "Mars/Olympus", 1),
+		strings.Replace(q, "2026-01-02%2004:00:00", "2026-01-02T04:00:00Z", 1),
+		strings.Replace(q, "&pageSize=7", "", 1),
+	} {
+		if res := e.cdr(t, CallRecordsPath, tok, bad); res.status != 400 {
+			t.Errorf("%s: %d %s", bad, res.status, res.body)
+		}
+	}
+}
