@@ -27,9 +27,13 @@ type gcEnv struct {
 	now    time.Time
 }
 
-func newGC(t *testing.T) *gcEnv {
+func newGC(t *testing.T, opts ...Options) *gcEnv {
 	t.Helper()
-	e := &gcEnv{t: t, Env: httptestenv.New(t, func(c *cvhttp.Config) { c.Faces = []cvhttp.Face{New(Options{})} }),
+	o := Options{}
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	e := &gcEnv{t: t, Env: httptestenv.New(t, func(c *cvhttp.Config) { c.Faces = []cvhttp.Face{New(o)}; c.TokenFailures = 3 }),
 		now: time.Now().UTC().Truncate(time.Millisecond)}
 	e.MustTenant(t, "home", "us")
 	e.MustTenant(t, "second", "us")
@@ -389,5 +393,34 @@ func TestRateLimitBody(t *testing.T) {
 	if w.Code != 429 || w.Header().Get("Retry-After") != "42" || b["code"] != "too.many.requests.retry.after" ||
 		b["message"] != "Rate limit exceeded the maximum. Retry the request in [42] seconds" {
 		t.Fatalf("429: %d %v %s", w.Code, w.Header(), w.Body)
+	}
+}
+
+// TestRateLimits: the client's API requests per window, then failed
+// token requests, end in the vendor's 429 with Retry-After.
+func TestRateLimits(t *testing.T) {
+	e := newGC(t, Options{RequestsPerMinute: 2, Window: time.Hour})
+	tok := e.mustToken("")
+	for i := range 2 {
+		if r := e.do("GET", "/api/v2/organizations/me", tok, nil); r.status != 200 {
+			t.Fatalf("request %d: %d %s", i, r.status, r.raw)
+		}
+	}
+	r := e.do("GET", "/api/v2/organizations/me", tok, nil)
+	if r.status != 429 || r.body["code"] != "too.many.requests.retry.after" || r.header.Get("Retry-After") == "" ||
+		!strings.HasPrefix(r.body["message"].(string), "Rate limit exceeded the maximum. Retry the request in [") ||
+		r.body["contextId"] != r.header.Get("ININ-Correlation-Id") {
+		t.Fatalf("429: %d %v %s", r.status, r.header, r.raw)
+	}
+	// Failed token requests (TokenFailures = 3).
+	var last resp
+	for range 5 {
+		req, _ := http.NewRequest("POST", e.URL+TokenPath, strings.NewReader("grant_type=client_credentials"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(e.app.ID, "wrong")
+		last = e.send(req)
+	}
+	if last.status != 429 || last.body["code"] != "too.many.requests.retry.after" || last.header.Get("Retry-After") == "" {
+		t.Fatalf("token 429: %d %v %s", last.status, last.header, last.raw)
 	}
 }

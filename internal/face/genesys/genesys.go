@@ -28,6 +28,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/callvault/callvault/internal/access"
 	"github.com/callvault/callvault/internal/callvault"
@@ -72,12 +73,21 @@ var (
 	actConversions = access.Action{Name: "genesys.analytics.conversations.details.query", Permission: callvault.PermAnalyticsRead, Retention: true}
 )
 
-// Options configure the face (none yet).
-type Options struct{}
+// Options configure the face.
+type Options struct {
+	// RequestsPerMinute is the number of API requests one client (app, or
+	// user) may make in one org per Window (DefaultRequestsPerMinute when
+	// 0, no limit when negative); over it the answer is 429
+	// too.many.requests.retry.after with Retry-After.
+	RequestsPerMinute int
+	// Window is the rate-limit window (a minute when 0).
+	Window time.Duration
+}
 
 // Face is the Genesys Cloud face mounted on a server.
 type Face struct {
-	s *cvhttp.Server
+	s      *cvhttp.Server
+	limits *limiter
 
 	mu  sync.Mutex
 	txs map[string]*auditTx // asynchronous audit queries of this node, by id
@@ -86,7 +96,7 @@ type Face struct {
 // New returns the face as an http.Face for Config.Faces.
 func New(o Options) cvhttp.Face {
 	return func(s *cvhttp.Server) []cvhttp.Route {
-		f := &Face{s: s, txs: map[string]*auditTx{}}
+		f := &Face{s: s, txs: map[string]*auditTx{}, limits: newLimiter(o, s.Now)}
 		return f.routes()
 	}
 }
@@ -107,7 +117,7 @@ const TokenPath = "/genesys/oauth/token"
 func (f *Face) routes() []cvhttp.Route {
 	route := func(method, pattern string, a access.Action, h handler) cvhttp.Route {
 		return cvhttp.Route{Method: method, Pattern: pattern, Action: a, Resource: ownOrg,
-			Errors: render, Handle: correlated(h)}
+			Errors: render, Handle: correlated(f.limited(h))}
 	}
 	return []cvhttp.Route{
 		{Method: "POST", Pattern: TokenPath, Public: true, Errors: render, Handle: correlated(f.handleToken)},
