@@ -129,6 +129,23 @@ type conversationQuery struct {
 	Order               string   `json:"order,omitempty"`
 	OrderBy             string   `json:"orderBy,omitempty"`
 	Paging              *paging  `json:"paging,omitempty"`
+	// Accepted when empty, refused otherwise (not implemented).
+	EvaluationFilters []filter `json:"evaluationFilters,omitempty"`
+	SurveyFilters     []filter `json:"surveyFilters,omitempty"`
+	ResolutionFilters []filter `json:"resolutionFilters,omitempty"`
+	Aggregations      []any    `json:"aggregations,omitempty"`
+}
+
+// unsupported refuses the parts of a ConversationQuery the face does not
+// implement, naming them.
+func (q *conversationQuery) unsupported() error {
+	for name, n := range map[string]int{"evaluationFilters": len(q.EvaluationFilters), "surveyFilters": len(q.SurveyFilters),
+		"resolutionFilters": len(q.ResolutionFilters), "aggregations": len(q.Aggregations)} {
+		if n > 0 {
+			return badRequest(name, "%s are not supported by this server: use conversationFilters and segmentFilters", name)
+		}
+	}
+	return nil
 }
 
 // Conversation detail wire shapes.
@@ -279,6 +296,9 @@ func toConversation(rec *callvault.CallRecord) conversation {
 func (f *Face) handleDetails(w http.ResponseWriter, r *http.Request, c *cvhttp.Call) error {
 	var q conversationQuery
 	if err := readBody(w, r, &q); err != nil {
+		return err
+	}
+	if err := q.unsupported(); err != nil {
 		return err
 	}
 	from, to, err := parseInterval(q.Interval, analyticsMaxRange)

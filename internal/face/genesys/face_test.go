@@ -379,6 +379,16 @@ func TestConversationDetails(t *testing.T) {
 	if len(cs) != 3 || cs[0].(map[string]any)["conversationId"] != "c3" {
 		t.Fatalf("details asc: %s", r.raw)
 	}
+	r = e.do("POST", "/api/v2/analytics/conversations/details/query", tok, map[string]any{"interval": iv, "aggregations": []any{},
+		"evaluationFilters": []any{}})
+	if r.status != 200 {
+		t.Fatalf("empty unsupported parts: %d %s", r.status, r.raw)
+	}
+	r = e.do("POST", "/api/v2/analytics/conversations/details/query", tok, map[string]any{"interval": iv,
+		"surveyFilters": []map[string]any{{"type": "and"}}})
+	if r.status != 400 || r.body["code"] != "bad.request" || !strings.Contains(r.raw, "surveyFilters") {
+		t.Fatalf("survey filters: %d %s", r.status, r.raw)
+	}
 	e.setScopes(callvault.PermAuditRead)
 	r = e.do("POST", "/api/v2/analytics/conversations/details/query", tok, map[string]any{"interval": iv})
 	wantDenied(t, r, CodeMissingPermissions, DetailScopeRemoved)
