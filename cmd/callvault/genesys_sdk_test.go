@@ -17,7 +17,8 @@ import (
 // client: it installs purecloud-platform-client-v2 from npm into a
 // temporary directory and, pointed at a demo server with setGateway, logs
 // in with client credentials, runs a realtime audit query and is denied on
-// analytics events with analytics:read only; once analytics:export is
+// analytics events with analytics:read only, finds that denial's decision
+// trace by its ININ-Correlation-Id; once analytics:export is
 // granted to the client, the old token is still denied (a new token is
 // required) and a new token reads the events. Skipped when
 // CALLVAULT_SKIP_NPM is set or npm/node are missing.
@@ -101,7 +102,7 @@ func TestGenesysSDK(t *testing.T) {
 	t.Logf("before:\n%.3000s", out)
 	for _, want := range []string{"LOGGED IN token", "AUDIT TOTAL", "EVENTS DENIED STATUS 403",
 		`"message":"Access denied. The client does not have permission to access this resource."`,
-		`"code":"missing.permissions"`, `"permissions":"[analytics:export]"`, "CORRELATION "} {
+		`"code":"missing.permissions"`, `"permissions":"[analytics:export]"`, "CORRELATION req_", "TRACE FOUND 1 DENIED", `"layer":"scopes","result":"fail"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("before: output lacks %q", want)
 		}

@@ -47,6 +47,14 @@ async function main() {
     console.log('EVENTS OK', ev.status, ev.body.entities.length);
   } catch (err) {
     show('EVENTS DENIED', err);
+    // The correlation id finds the denial and its decision trace.
+    const cid = err.headers['inin-correlation-id'];
+    const found = await audit.postAuditsQueryRealtime({
+      interval: from.toISOString() + '/' + new Date(now.getTime() + 3600 * 1000).toISOString(),
+      serviceName: 'access', filters: [{ property: 'RequestId', value: cid }],
+    });
+    const e = found.body.entities[0];
+    console.log('TRACE FOUND', found.body.total, e && e.status, e && e.context && e.context.trace);
   }
 }
 
