@@ -275,3 +275,26 @@ func TestCDRPaging(t *testing.T) {
 		}
 	}
 }
+
+// TestCDRTimeZones asks for the same UTC window in three zones: the same
+// records, with local strings in the zone asked for.
+func TestCDRTimeZones(t *testing.T) {
+	e := newCDR(t)
+	tok := e.bearer(t, e.sup)
+	for _, c := range []struct{ zone, start, end, first string }{
+		{"UTC", "2026-01-02%2009:00:00", "2026-01-02%2009:10:00", "2026-01-02T09:09:00.000+0000"},
+		{"Asia/Kolkata", "2026-01-02%2014:30:00", "2026-01-02%2014:40:00", "2026-01-02T14:39:00.000+0530"},
+		{"America/Los_Angeles", "2026-01-02%2001:00:00", "2026-01-02%2001:10:00", "2026-01-02T01:09:00.000-0800"},
+	} {
+		res := e.cdr(t, CallRecordsPath, tok, "pbxId=acmecorppbx&pageSize=100&timeZone="+c.zone+"&startTime="+c.start+"&endTime="+c.end)
+		var b struct {
+			Meta cdrMeta
+			Data []cdrRecord
+		}
+		res.decode(t, &b)
+		if res.status != 200 || b.Meta.TotalRecordCount != 10 || len(b.Data) != 10 || b.Data[0].StartTime != c.first ||
+			b.Data[0].StartTimeUTC != e.base.Add(9*time.Minute).UnixMilli() {
+			t.Errorf("%s: %d %s", c.zone, res.status, res.body)
+		}
+	}
+}
