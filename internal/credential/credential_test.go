@@ -116,3 +116,32 @@ func TestKeysAndJWT(t *testing.T) {
 		t.Fatal("JWT verified with another key")
 	}
 }
+
+func TestSignedAccessToken(t *testing.T) {
+	k, err := LoadOrCreateEd25519(filepath.Join(t.TempDir(), "k.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := k.Public().(ed25519.PublicKey)
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	inner := New(PrefixAccessToken)
+	s, err := SignAccessToken(k, "http://x", "acme", "usr_1", inner, now, now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := OpenAccessToken(pub, s, now.Add(time.Minute)); err != nil || got != inner {
+		t.Fatalf("open = %q, %v", got, err)
+	}
+	if _, err := OpenAccessToken(pub, s, now.Add(2*time.Hour)); err == nil {
+		t.Fatal("expired signed token accepted")
+	}
+	other, _ := LoadOrCreateEd25519(filepath.Join(t.TempDir(), "o.pem"))
+	if _, err := OpenAccessToken(other.Public().(ed25519.PublicKey), s, now); err == nil {
+		t.Fatal("signed token verified with another key")
+	}
+	// A user JWT credential is not an access token.
+	j, _ := SignJWT(k, "http://x", "acme", "usr_1", "jwt_1", now, now.Add(time.Hour))
+	if _, err := OpenAccessToken(pub, j, now); err == nil {
+		t.Fatal("a JWT credential was taken for an access token")
+	}
+}

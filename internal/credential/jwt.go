@@ -58,3 +58,47 @@ func ParseJWT(pub ed25519.PublicKey, token string, now time.Time) (*JWTClaims, e
 	}
 	return &c, nil
 }
+
+// AccessAudience is the audience of signed access tokens: JWTs that wrap an
+// opaque access token for clients that expect a signed bearer token (8x8's
+// Work Analytics). The wrapped token stays the credential: revoking it
+// revokes the JWT at once.
+const AccessAudience = "callvault:access"
+
+// accessClaims are the claims of a signed access token; Token is the
+// opaque access token it wraps.
+type accessClaims struct {
+	Tenant string `json:"tid"`
+	Token  string `json:"cvt"`
+	jwt.RegisteredClaims
+}
+
+// SignAccessToken wraps an opaque access token in an EdDSA-signed JWT.
+func SignAccessToken(key ed25519.PrivateKey, issuer, tenant, subject, token string, iat, exp time.Time) (string, error) {
+	c := accessClaims{Tenant: tenant, Token: token, RegisteredClaims: jwt.RegisteredClaims{
+		Issuer: issuer, Subject: subject, Audience: jwt.ClaimStrings{AccessAudience},
+		IssuedAt: jwt.NewNumericDate(iat), ExpiresAt: jwt.NewNumericDate(exp),
+	}}
+	t := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c)
+	t.Header["kid"] = KeyID(key.Public().(ed25519.PublicKey))
+	return t.SignedString(key)
+}
+
+// OpenAccessToken verifies a signed access token at now and returns the
+// opaque access token it wraps.
+func OpenAccessToken(pub ed25519.PublicKey, signed string, now time.Time) (string, error) {
+	var c accessClaims
+	_, err := jwt.ParseWithClaims(signed, &c, func(*jwt.Token) (any, error) { return pub, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
+		jwt.WithAudience(AccessAudience),
+		jwt.WithTimeFunc(func() time.Time { return now }),
+		jwt.WithExpirationRequired(),
+	)
+	if err != nil {
+		return "", fmt.Errorf("signed access token: %w", err)
+	}
+	if Check(PrefixAccessToken, c.Token) != nil {
+		return "", errors.New("signed access token: no access token inside")
+	}
+	return c.Token, nil
+}

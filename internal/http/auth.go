@@ -2,6 +2,7 @@ package http
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -200,6 +201,16 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, basicKey boo
 }
 
 func (s *Server) principalFromToken(ctx context.Context, tok string) (*access.Principal, error) {
+	if strings.Count(tok, ".") == 2 && s.cfg.JWTKey != nil {
+		// A signed access token (see SignAccessToken) wraps the opaque one,
+		// which stays the credential: its expiry and revocation decide.
+		inner, err := credential.OpenAccessToken(s.cfg.JWTKey.Public().(ed25519.PublicKey), tok, s.now())
+		if err != nil {
+			return nil, &AuthError{Reason: "the signed access token is invalid or has expired",
+				Hint: "request a new token; a signed access token is accepted only as issued, unaltered and before its exp"}
+		}
+		tok = inner
+	}
 	if credential.Check(credential.PrefixAccessToken, tok) != nil {
 		hint := "access tokens start with " + credential.PrefixAccessToken + " and end in a checksum; copy the whole access_token"
 		if credential.Check(credential.PrefixRefreshToken, tok) == nil {
@@ -238,6 +249,14 @@ func (s *Server) principalFromToken(ctx context.Context, tok string) (*access.Pr
 
 // keyTouchEvery is how stale an API key's last-used time may get.
 const keyTouchEvery = time.Minute
+
+// SignAccessToken wraps an issued opaque access token in a JWT signed with
+// the server's key, for faces whose clients expect a signed bearer token;
+// requests may carry either form.
+func (s *Server) SignAccessToken(tenant, subject, token string, expiresIn int64) (string, error) {
+	now := s.now()
+	return credential.SignAccessToken(s.cfg.JWTKey, s.cfg.BaseURL, tenant, subject, token, now, now.Add(time.Duration(expiresIn)*time.Second))
+}
 
 func (s *Server) principalFromAPIKey(ctx context.Context, key string) (*access.Principal, error) {
 	if credential.Check(credential.PrefixAPIKey, key) != nil {

@@ -1,6 +1,7 @@
 package eightbyeight
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -296,5 +297,38 @@ func TestCDRTimeZones(t *testing.T) {
 			b.Data[0].StartTimeUTC != e.base.Add(9*time.Minute).UnixMilli() {
 			t.Errorf("%s: %d %s", c.zone, res.status, res.body)
 		}
+	}
+}
+
+// TestTokenIsSignedAndRevocable: the bearer token is a signed JWT wrapping
+// callvault's opaque token; altering it is refused, and revoking the inner
+// token stops it at once.
+func TestTokenIsSignedAndRevocable(t *testing.T) {
+	e := newCDR(t)
+	q := "pbxId=acmecorppbx&startTime=2026-01-02%2000:00:00&endTime=2026-01-03%2000:00:00&timeZone=UTC&pageSize=100"
+	tok := e.bearer(t, e.sup)
+	if strings.Count(tok, ".") != 2 {
+		t.Fatalf("token %q is not a signed JWT", tok)
+	}
+	if res := e.cdr(t, CallRecordsPath, tok, q); res.status != 200 {
+		t.Fatalf("signed token: %d %s", res.status, res.body)
+	}
+	forged := []byte(tok)
+	i := strings.LastIndex(tok, ".") + 5
+	if forged[i] == 'A' {
+		forged[i] = 'B'
+	} else {
+		forged[i] = 'A'
+	}
+	if res := e.cdr(t, CallRecordsPath, string(forged), q); res.status != 401 {
+		t.Fatalf("altered token: %d %s", res.status, res.body)
+	}
+	inner, err := credential.OpenAccessToken(e.JWTKey.Public().(ed25519.PublicKey), tok, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.MustUpdate(t, func(tx callvault.Tx) error { return tx.RevokeToken(credential.Hash(inner), time.Now()) })
+	if res := e.cdr(t, CallRecordsPath, tok, q); res.status != 401 {
+		t.Fatalf("revoked inner token: %d %s", res.status, res.body)
 	}
 }

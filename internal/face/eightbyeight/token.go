@@ -123,6 +123,11 @@ func (f *Face) handleToken(w http.ResponseWriter, r *http.Request, _ *cvhttp.Cal
 		writeJSON(w, oe.Status, grantError{Error: oe.Code, ErrorDescription: oe.Description, RequestID: rid})
 		return nil
 	}
-	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: tr.AccessToken, TokenType: "bearer", ExpiresIn: tr.ExpiresIn})
+	// 8x8 hands out a signed bearer token: the opaque token, signed.
+	signed, err := f.s.SignAccessToken(k.TenantID, u.ID, tr.AccessToken, tr.ExpiresIn)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: signed, TokenType: "bearer", ExpiresIn: tr.ExpiresIn})
 	return nil
 }
