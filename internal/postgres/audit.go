@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/callvault/callvault/internal/callvault"
+	"github.com/callvault/callvault/internal/sqlbuild"
 )
 
 const auditCols = `tenant_id, seq, id, service, display_name, ts, event_type, entity_type, entity_key,
@@ -47,92 +46,21 @@ func (r reader) AuditHead(ctx context.Context, tenantID string) (int64, string, 
 	return h.seq, h.hash, nil
 }
 
-// args collects the arguments of a query and names them $1, $2, ...
-type args []any
-
-// add appends v and returns its placeholder.
-func (a *args) add(v any) string {
-	*a = append(*a, v)
-	return "$" + strconv.Itoa(len(*a))
-}
-
 // AuditRecords returns the tenant's records matching f in ascending Seq
 // order, at most f.Limit (all when 0). Services, event types and entity
 // types match case-insensitively; DisplayName is exact or has a leading
 // and/or trailing '*' wildcard, and matches case-insensitively (ILIKE).
 // EInvalid without f.TenantID.
 func (r reader) AuditRecords(ctx context.Context, f callvault.AuditFilter) ([]*callvault.AuditRecord, error) {
-	if f.TenantID == "" {
-		return nil, callvault.FieldError("tenantId", "an audit query needs a tenant")
+	w := sqlbuild.New(sqlbuild.Postgres)
+	if err := sqlbuild.AuditConds(&f, w); err != nil {
+		return nil, err
 	}
-	var a args
-	var sb strings.Builder
-	sb.WriteString(`SELECT ` + auditCols + ` FROM audit WHERE tenant_id = ` + a.add(f.TenantID))
-	cond := func(s string) { sb.WriteString(" AND " + s) }
-	if !f.From.IsZero() {
-		cond(`ts >= ` + a.add(f.From.UnixMicro()))
-	}
-	if !f.To.IsZero() {
-		cond(`ts < ` + a.add(f.To.UnixMicro()))
-	}
-	in := func(col string, vals []string) {
-		if len(vals) == 0 {
-			return
-		}
-		lower := make([]string, len(vals))
-		for i, v := range vals {
-			lower[i] = strings.ToLower(v)
-		}
-		cond(`lower(` + col + `) = ANY(` + a.add(lower) + `)`)
-	}
-	in("service", f.Services)
-	in("event_type", f.EventTypes)
-	in("entity_type", f.EntityTypes)
-	if f.AuditUserID != "" {
-		cond(`audit_user_id = ` + a.add(f.AuditUserID))
-	}
-	if f.Principal != "" {
-		cond(`principal = ` + a.add(f.Principal))
-	}
-	if f.RequestID != "" {
-		cond(`request_id = ` + a.add(f.RequestID))
-	}
-	if f.DisplayName != "" {
-		cond(`display_name ILIKE ` + a.add(likePattern(f.DisplayName)) + ` ESCAPE '\'`)
-	}
-	if f.AfterSeq > 0 {
-		cond(`seq > ` + a.add(f.AfterSeq))
-	}
-	if f.MaxSeq > 0 {
-		cond(`seq <= ` + a.add(f.MaxSeq))
-	}
-	sb.WriteString(` ORDER BY seq`)
+	query := `SELECT ` + auditCols + ` FROM audit WHERE ` + w.String() + ` ORDER BY seq`
 	if f.Limit > 0 {
-		sb.WriteString(` LIMIT ` + a.add(f.Limit))
+		query += ` LIMIT ` + w.Arg(f.Limit)
 	}
-	return getAll(ctx, r.q, "audit records", scanAudit, sb.String(), a...)
-}
-
-// likePattern turns a display-name filter into a LIKE pattern: a leading
-// '*' matches any prefix, a trailing '*' any suffix; everything else,
-// including LIKE's own '%' and '_', is literal.
-func likePattern(s string) string {
-	lead := strings.HasPrefix(s, "*")
-	if lead {
-		s = s[1:]
-	}
-	trail := strings.HasSuffix(s, "*")
-	if trail {
-		s = s[:len(s)-1]
-	}
-	s = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-	if lead {
-		s = "%" + s
-	}
-	if trail {
-		s += "%"
-	}
-	return s
+	return getAll(ctx, r.q, "audit records", scanAudit, query, w.Args()...)
 }
 
 // Checkpoints lists the tenant's signed checkpoints in ascending Seq order.

@@ -4,10 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/callvault/callvault/internal/callvault"
+	"github.com/callvault/callvault/internal/sqlbuild"
 )
 
 const auditCols = `tenant_id, seq, id, service, display_name, ts, event_type, entity_type, entity_key,
@@ -55,82 +55,15 @@ func (r reader) head(ctx context.Context, tenantID string) (chainHead, error) {
 // and/or trailing '*' wildcard, and matches case-insensitively (ASCII
 // letters only, as SQLite's LIKE does). EInvalid without f.TenantID.
 func (r reader) AuditRecords(ctx context.Context, f callvault.AuditFilter) ([]*callvault.AuditRecord, error) {
-	if f.TenantID == "" {
-		return nil, callvault.FieldError("tenantId", "an audit query needs a tenant")
+	w := sqlbuild.New(sqlbuild.SQLite)
+	if err := sqlbuild.AuditConds(&f, w); err != nil {
+		return nil, err
 	}
-	var sb strings.Builder
-	sb.WriteString(`SELECT ` + auditCols + ` FROM audit WHERE tenant_id = ?`)
-	args := []any{f.TenantID}
-	cond := func(sql string, a ...any) {
-		sb.WriteString(" AND " + sql)
-		args = append(args, a...)
-	}
-	if !f.From.IsZero() {
-		cond(`ts >= ?`, f.From.UnixMicro())
-	}
-	if !f.To.IsZero() {
-		cond(`ts < ?`, f.To.UnixMicro())
-	}
-	in := func(col string, vals []string) {
-		if len(vals) == 0 {
-			return
-		}
-		marks := strings.Repeat(", ?", len(vals))[2:]
-		a := make([]any, len(vals))
-		for i, v := range vals {
-			a[i] = v
-		}
-		cond(col+` COLLATE NOCASE IN (`+marks+`)`, a...)
-	}
-	in("service", f.Services)
-	in("event_type", f.EventTypes)
-	in("entity_type", f.EntityTypes)
-	if f.AuditUserID != "" {
-		cond(`audit_user_id = ?`, f.AuditUserID)
-	}
-	if f.Principal != "" {
-		cond(`principal = ?`, f.Principal)
-	}
-	if f.RequestID != "" {
-		cond(`request_id = ?`, f.RequestID)
-	}
-	if f.DisplayName != "" {
-		cond(`display_name LIKE ? ESCAPE '\'`, likePattern(f.DisplayName))
-	}
-	if f.AfterSeq > 0 {
-		cond(`seq > ?`, f.AfterSeq)
-	}
-	if f.MaxSeq > 0 {
-		cond(`seq <= ?`, f.MaxSeq)
-	}
-	sb.WriteString(` ORDER BY seq`)
+	query := `SELECT ` + auditCols + ` FROM audit WHERE ` + w.String() + ` ORDER BY seq`
 	if f.Limit > 0 {
-		sb.WriteString(` LIMIT ?`)
-		args = append(args, f.Limit)
+		query += ` LIMIT ` + w.Arg(f.Limit)
 	}
-	return getAll(ctx, r.q, "audit records", scanAudit, sb.String(), args...)
-}
-
-// likePattern turns a display-name filter into a LIKE pattern: a leading
-// '*' matches any prefix, a trailing '*' any suffix; everything else,
-// including LIKE's own '%' and '_', is literal.
-func likePattern(s string) string {
-	lead := strings.HasPrefix(s, "*")
-	if lead {
-		s = s[1:]
-	}
-	trail := strings.HasSuffix(s, "*")
-	if trail {
-		s = s[:len(s)-1]
-	}
-	s = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-	if lead {
-		s = "%" + s
-	}
-	if trail {
-		s += "%"
-	}
-	return s
+	return getAll(ctx, r.q, "audit records", scanAudit, query, w.Args()...)
 }
 
 // Checkpoints lists the tenant's signed checkpoints in ascending Seq order.

@@ -13,6 +13,7 @@ import (
 	"unsafe"
 
 	"github.com/callvault/callvault/internal/callvault"
+	"github.com/callvault/callvault/internal/sqlbuild"
 )
 
 // Call records.
@@ -59,72 +60,6 @@ func (r reader) Call(ctx context.Context, tenantID, id string) (*callvault.CallR
 		`SELECT `+callCols+` FROM calls WHERE tenant_id = ? AND id = ?`, tenantID, id)
 }
 
-// where builds the AND-ed conditions of a query.
-type where struct {
-	sb   strings.Builder
-	args []any
-}
-
-func (w *where) cond(sql string, args ...any) {
-	if w.sb.Len() > 0 {
-		w.sb.WriteString(" AND ")
-	}
-	w.sb.WriteString(sql)
-	w.args = append(w.args, args...)
-}
-
-// in adds col IN (vals...) unless vals is empty.
-func (w *where) in(col string, vals []string) {
-	if len(vals) == 0 {
-		return
-	}
-	a := make([]any, len(vals))
-	for i, v := range vals {
-		a[i] = v
-	}
-	w.cond(col+` IN (`+strings.Repeat(", ?", len(vals))[2:]+`)`, a...)
-}
-
-// callWhere returns the conditions of f without its cursor. EInvalid
-// without a tenant.
-func callWhere(f *callvault.CallFilter) (*where, error) {
-	if f.TenantID == "" {
-		return nil, callvault.FieldError("tenantId", "a call query needs a tenant")
-	}
-	w := &where{}
-	w.cond(`tenant_id = ?`, f.TenantID)
-	if !f.From.IsZero() {
-		w.cond(`start_us >= ?`, f.From.UnixMicro())
-	}
-	if !f.To.IsZero() && (f.After == nil || f.To.UnixMicro() <= f.After.Start.UnixMicro()) {
-		// With a cursor before To, the cursor's bound below is the tighter one.
-		w.cond(`start_us < ?`, f.To.UnixMicro())
-	}
-	w.in(`direction`, f.Directions)
-	w.in(`type`, f.Types)
-	w.in(`result`, f.Results)
-	w.in(`site_id`, f.SiteIDs)
-	if f.Extension != "" {
-		w.cond(`extension = ?`, f.Extension)
-	}
-	if f.PhoneNumber != "" {
-		w.cond(`(from_number = ? OR to_number = ?)`, f.PhoneNumber, f.PhoneNumber)
-	}
-	if f.SessionID != "" {
-		w.cond(`session_id = ?`, f.SessionID)
-	}
-	if f.TelephonySessionID != "" {
-		w.cond(`telephony_session_id = ?`, f.TelephonySessionID)
-	}
-	if f.HasRecording != nil {
-		w.cond(`has_recording = ?`, *f.HasRecording)
-	}
-	if f.MaxIngestSeq > 0 {
-		w.cond(`ingest_seq <= ?`, f.MaxIngestSeq)
-	}
-	return w, nil
-}
-
 // Calls returns the tenant's records matching f, ordered by Start and then
 // ID, both descending, at most f.Limit (all when 0). f.After starts the
 // page strictly after that position in this order. EInvalid without
@@ -144,20 +79,19 @@ func (r reader) Calls(ctx context.Context, f callvault.CallFilter) ([]*callvault
 
 // callsQuery returns the query of Calls(f) and its arguments.
 func callsQuery(f *callvault.CallFilter) (string, []any, error) {
-	w, err := callWhere(f)
-	if err != nil {
+	w := sqlbuild.New(sqlbuild.SQLite)
+	if err := sqlbuild.CallConds(f, w); err != nil {
 		return "", nil, err
 	}
 	if f.After != nil {
 		s := f.After.Start.UnixMicro()
-		w.cond(`start_us <= ? AND (start_us < ? OR (start_us = ? AND id < ?))`, s, s, s, f.After.ID)
+		w.Cond(`start_us <= ? AND (start_us < ? OR (start_us = ? AND id < ?))`, s, s, s, f.After.ID)
 	}
-	query := `SELECT ` + callCols + ` FROM calls WHERE ` + w.sb.String() + ` ORDER BY start_us DESC, id DESC`
+	query := `SELECT ` + callCols + ` FROM calls WHERE ` + w.String() + ` ORDER BY start_us DESC, id DESC`
 	if f.Limit > 0 {
-		query += ` LIMIT ?`
-		w.args = append(w.args, f.Limit)
+		query += ` LIMIT ` + w.Arg(f.Limit)
 	}
-	return query, w.args, nil
+	return query, w.Args(), nil
 }
 
 // CallIngestHead returns the highest IngestSeq the tenant's records were
@@ -236,14 +170,14 @@ func aggregateQuery(a *callvault.CallAggregate) (string, []any, error) {
 	}
 	f := a.Filter
 	f.After = nil
-	w, err := callWhere(&f)
-	if err != nil {
+	w := sqlbuild.New(sqlbuild.SQLite)
+	if err := sqlbuild.CallConds(&f, w); err != nil {
 		return "", nil, err
 	}
 	query := `SELECT ` + bucketCol + `, ` + keyCol + `, count(*), coalesce(sum(answer_us IS NOT NULL), 0),
 		coalesce(sum(direction = '` + callvault.DirectionInbound + `' AND answer_us IS NULL), 0), coalesce(sum(talk_ms), 0)
-		FROM calls WHERE ` + w.sb.String() + ` GROUP BY 1, 2 HAVING count(*) > 0 ORDER BY 1, 2`
-	return query, w.args, nil
+		FROM calls WHERE ` + w.String() + ` GROUP BY 1, 2 HAVING count(*) > 0 ORDER BY 1, 2`
+	return query, w.Args(), nil
 }
 
 // ExpiredCalls returns up to limit (all when limit <= 0) of the tenant's
@@ -671,26 +605,25 @@ func (r reader) CallEvents(ctx context.Context, f callvault.EventFilter) ([]*cal
 	if f.TenantID == "" {
 		return nil, callvault.FieldError("tenantId", "an event query needs a tenant")
 	}
-	w := &where{}
-	w.cond(`tenant_id = ?`, f.TenantID)
+	w := sqlbuild.New(sqlbuild.SQLite)
+	w.Cond(`tenant_id = ?`, f.TenantID)
 	if f.AfterSeq > 0 {
-		w.cond(`seq > ?`, f.AfterSeq)
+		w.Cond(`seq > ?`, f.AfterSeq)
 	}
 	if f.MaxSeq > 0 {
-		w.cond(`seq <= ?`, f.MaxSeq)
+		w.Cond(`seq <= ?`, f.MaxSeq)
 	}
 	if !f.From.IsZero() {
-		w.cond(`ts >= ?`, f.From.UnixMicro())
+		w.Cond(`ts >= ?`, f.From.UnixMicro())
 	}
 	if !f.To.IsZero() {
-		w.cond(`ts < ?`, f.To.UnixMicro())
+		w.Cond(`ts < ?`, f.To.UnixMicro())
 	}
-	query := `SELECT ` + callEventCols + ` FROM call_events WHERE ` + w.sb.String() + ` ORDER BY seq`
+	query := `SELECT ` + callEventCols + ` FROM call_events WHERE ` + w.String() + ` ORDER BY seq`
 	if f.Limit > 0 {
-		query += ` LIMIT ?`
-		w.args = append(w.args, f.Limit)
+		query += ` LIMIT ` + w.Arg(f.Limit)
 	}
-	return getAll(ctx, r.q, "call events", scanCallEvent, query, w.args...)
+	return getAll(ctx, r.q, "call events", scanCallEvent, query, w.Args()...)
 }
 
 // CallEventsOf returns the events of one live call of the tenant in Seq

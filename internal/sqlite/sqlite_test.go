@@ -315,24 +315,6 @@ func TestOpenRaw(t *testing.T) {
 	}
 }
 
-func TestLikePattern(t *testing.T) {
-	for in, want := range map[string]string{
-		"abc":     "abc",
-		"*abc":    "%abc",
-		"abc*":    "abc%",
-		"*abc*":   "%abc%",
-		"*":       "%",
-		"**":      "%%",
-		"a*c":     "a*c",
-		"50%_off": `50\%\_off`,
-		`back\`:   `back\\`,
-	} {
-		if got := likePattern(in); got != want {
-			t.Errorf("likePattern(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestDriverDSN(t *testing.T) {
 	dsn := driverDSN(connSpec{path: "/data/a b?c#d.db", busyTimeout: time.Second})
 	if !strings.HasPrefix(dsn, "file:/data/a%20b%3Fc%23d.db?") {
