@@ -4,52 +4,21 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/callvault/callvault/internal/sqlbuild"
 )
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
 // migration is one embedded schema change, named NNNN_what.sql.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
+type migration = sqlbuild.Migration
 
 // migrations returns the embedded migrations in ascending version order.
 func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list migrations: %w", err)
-	}
-	var ms []migration
-	for _, n := range names {
-		base := path.Base(n)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("postgres: migration %s: name must be NNNN_what.sql", base)
-		}
-		b, err := migrationFS.ReadFile(n)
-		if err != nil {
-			return nil, fmt.Errorf("postgres: read migration %s: %w", base, err)
-		}
-		ms = append(ms, migration{version: v, name: strings.TrimSuffix(base, ".sql"), sql: string(b)})
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("postgres: migrations %s and %s have the same version", ms[i-1].name, ms[i].name)
-		}
-	}
-	return ms, nil
+	return sqlbuild.Migrations(migrationFS, "postgres")
 }
 
 // LatestSchemaVersion returns the version of the newest embedded migration:
@@ -59,7 +28,7 @@ func LatestSchemaVersion() int {
 	if err != nil || len(ms) == 0 {
 		return 0
 	}
-	return ms[len(ms)-1].version
+	return ms[len(ms)-1].Version
 }
 
 // migrateLock is the key of the transaction-scoped advisory lock that
@@ -93,7 +62,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("postgres: the database has schema version %d, newer than this binary's %d", current, latest)
 	}
 	for _, m := range ms {
-		if m.version <= current {
+		if m.Version <= current {
 			continue
 		}
 		if err := db.apply(ctx, m); err != nil {
@@ -110,18 +79,18 @@ func (db *DB) apply(ctx context.Context, m migration) error {
 			return dbError("lock migrations", err)
 		}
 		var n int
-		if err := t.QueryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, m.version).Scan(&n); err != nil {
-			return dbError("migration "+m.name, err)
+		if err := t.QueryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, m.Version).Scan(&n); err != nil {
+			return dbError("migration "+m.Name, err)
 		}
 		if n > 0 {
 			return nil
 		}
-		if _, err := t.Exec(ctx, m.sql); err != nil {
-			return dbError("migration "+m.name, err)
+		if _, err := t.Exec(ctx, m.SQL); err != nil {
+			return dbError("migration "+m.Name, err)
 		}
 		if _, err := t.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-			m.version, m.name, db.now().UnixMicro()); err != nil {
-			return dbError("record migration "+m.name, err)
+			m.Version, m.Name, db.now().UnixMicro()); err != nil {
+			return dbError("record migration "+m.Name, err)
 		}
 		return nil
 	})

@@ -4,50 +4,19 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"slices"
-	"strconv"
-	"strings"
+
+	"github.com/callvault/callvault/internal/sqlbuild"
 )
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
 // migration is one embedded schema change, named NNNN_what.sql.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
+type migration = sqlbuild.Migration
 
 // migrations returns the embedded migrations in ascending version order.
 func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list migrations: %w", err)
-	}
-	var ms []migration
-	for _, n := range names {
-		base := path.Base(n)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("sqlite: migration %s: name must be NNNN_what.sql", base)
-		}
-		b, err := migrationFS.ReadFile(n)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: read migration %s: %w", base, err)
-		}
-		ms = append(ms, migration{version: v, name: strings.TrimSuffix(base, ".sql"), sql: string(b)})
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("sqlite: migrations %s and %s have the same version", ms[i-1].name, ms[i].name)
-		}
-	}
-	return ms, nil
+	return sqlbuild.Migrations(migrationFS, "sqlite")
 }
 
 // LatestSchemaVersion returns the version of the newest embedded migration:
@@ -57,7 +26,7 @@ func LatestSchemaVersion() int {
 	if err != nil || len(ms) == 0 {
 		return 0
 	}
-	return ms[len(ms)-1].version
+	return ms[len(ms)-1].Version
 }
 
 // Migrate applies every embedded migration the database has not seen, each
@@ -96,26 +65,26 @@ func (db *DB) Migrate(ctx context.Context) error {
 func (db *DB) apply(ctx context.Context, m migration) error {
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return dbError("begin migration "+m.name, err)
+		return dbError("begin migration "+m.Name, err)
 	}
 	defer sqlTx.Rollback() //nolint:errcheck // a no-op after Commit
 	var n int
-	if err := sqlTx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
-		return dbError("migration "+m.name, err)
+	if err := sqlTx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
+		return dbError("migration "+m.Name, err)
 	}
 	if n > 0 {
 		return nil
 	}
-	if _, err := sqlTx.ExecContext(ctx, m.sql); err != nil {
-		return dbError("migration "+m.name, err)
+	if _, err := sqlTx.ExecContext(ctx, m.SQL); err != nil {
+		return dbError("migration "+m.Name, err)
 	}
 	now := db.now()
 	if _, err := sqlTx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-		m.version, m.name, now.UnixMicro()); err != nil {
-		return dbError("record migration "+m.name, err)
+		m.Version, m.Name, now.UnixMicro()); err != nil {
+		return dbError("record migration "+m.Name, err)
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return dbError("commit migration "+m.name, err)
+		return dbError("commit migration "+m.Name, err)
 	}
 	return nil
 }
