@@ -329,17 +329,17 @@ func (t *tx) existing(table string, tenants, ids []string) (map[string]bool, err
 // start time; ENotFound when a record's tenant does not exist.
 //
 // This is the bulk-ingest path. With the tenants' call_heads rows locked
-// (see lockCallHeads), one query finds which ids exist, and the new rows go
-// to calls in one COPY (pgx CopyFrom), numbered as they go. Every row is
-// written once: a staging table with INSERT ... ON CONFLICT DO NOTHING
-// RETURNING writes each row twice. Measured with calls_bench_test.go
-// (5000-record batches, one durable commit each, PostgreSQL 15, 2 vCPUs):
-// PutCalls 36,000 records/s, a raw CopyFrom of the same rows 49,600 (PutCalls
-// is 73% of it), the staging table 32,700 without even its head locks.
+// (see lockCallHeads), the new rows go to calls in one COPY (pgx
+// CopyFrom), numbered as they go, each written once. The COPY first
+// assumes that no record of the batch is stored yet (repeats within the
+// batch are dropped before it), which is the case of bulk ingest; when
+// the primary key says otherwise, that attempt is rolled back and the
+// batch is written again after one query has found which ids exist (a
+// re-sent batch pays that second pass). docs/benchmarks.md, "COPY ingest",
+// has the measurements; a staging table with INSERT ... ON CONFLICT DO
+// NOTHING RETURNING writes each row twice and measured slower.
 func (t *tx) PutCalls(records []*callvault.CallRecord) ([]bool, error) {
 	stored := make([]bool, len(records))
-	tenants := make([]string, len(records))
-	ids := make([]string, len(records))
 	for i, r := range records {
 		switch {
 		case r == nil:
@@ -351,42 +351,18 @@ func (t *tx) PutCalls(records []*callvault.CallRecord) ([]bool, error) {
 		case r.Start.IsZero():
 			return nil, callvault.FieldError("startTime", "call record %q has no start time", r.ID)
 		}
-		tenants[i], ids[i] = r.TenantID, r.ID
 	}
 	if len(records) == 0 {
 		return stored, nil
 	}
 	now := t.now().UTC().Truncate(time.Microsecond)
 	seqs := make([]int64, len(records))
-	err := t.atomic("put_calls", func() error {
-		heads, err := t.lockCallHeads(tenants)
-		if err != nil {
-			return err
-		}
-		have, err := t.existing("calls", tenants, ids)
-		if err != nil {
-			return err
-		}
-		rows := make([][]any, 0, len(records))
-		for i, r := range records {
-			key := r.TenantID + "\x00" + r.ID
-			if have[key] {
-				continue
-			}
-			have[key] = true
-			h := heads[r.TenantID]
-			h.ingest++
-			seqs[i], stored[i] = h.ingest, true
-			rows = append(rows, callRow(r, h.ingest, now.UnixMicro()))
-		}
-		if len(rows) == 0 {
-			return nil
-		}
-		if _, err := t.tx.CopyFrom(t.ctx, pgx.Identifier{"calls"}, copyCallCols, pgx.CopyFromRows(rows)); err != nil {
-			return dbError("copy calls", err)
-		}
-		return t.saveCallHeads(heads)
-	})
+	err := t.atomic("put_calls", func() error { return t.putCalls(records, now, seqs, stored, false) })
+	if errors.Is(err, errStoredBefore) {
+		clear(seqs)
+		clear(stored)
+		err = t.atomic("put_calls", func() error { return t.putCalls(records, now, seqs, stored, true) })
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -396,6 +372,70 @@ func (t *tx) PutCalls(records []*callvault.CallRecord) ([]bool, error) {
 		}
 	}
 	return stored, nil
+}
+
+// errStoredBefore is putCalls' answer when, not looking up, its COPY met a
+// record that is stored already.
+var errStoredBefore = errors.New("postgres: a call record of the batch is stored already")
+
+// putCalls is one attempt of PutCalls, inside its savepoint: it locks the
+// heads, finds the ids that are stored already when lookup is set (and
+// otherwise assumes none is), and COPYs the rest. It returns
+// errStoredBefore when, without lookup, the primary key refused a row.
+func (t *tx) putCalls(records []*callvault.CallRecord, now time.Time, seqs []int64, stored []bool, lookup bool) error {
+	tenants := make([]string, len(records))
+	for i, r := range records {
+		tenants[i] = r.TenantID
+	}
+	heads, err := t.lockCallHeads(tenants)
+	if err != nil {
+		return err
+	}
+	// seen holds the keys stored or taken by an earlier record of the batch:
+	// the id alone when the batch has one tenant, tenant + "\x00" + id when not.
+	key := func(r *callvault.CallRecord) string { return r.ID }
+	if len(heads) > 1 {
+		key = func(r *callvault.CallRecord) string { return r.TenantID + "\x00" + r.ID }
+	}
+	seen := make(map[string]bool, len(records))
+	if lookup {
+		ids := make([]string, len(records))
+		for i, r := range records {
+			ids[i] = r.ID
+		}
+		have, err := t.existing("calls", tenants, ids)
+		if err != nil {
+			return err
+		}
+		for _, r := range records {
+			if have[r.TenantID+"\x00"+r.ID] {
+				seen[key(r)] = true
+			}
+		}
+	}
+	rows := make([][]any, 0, len(records))
+	nowUs := now.UnixMicro()
+	for i, r := range records {
+		k := key(r)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		h := heads[r.TenantID]
+		h.ingest++
+		seqs[i], stored[i] = h.ingest, true
+		rows = append(rows, callRow(r, h.ingest, nowUs))
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	if _, err := t.tx.CopyFrom(t.ctx, pgx.Identifier{"calls"}, copyCallCols, pgx.CopyFromRows(rows)); err != nil {
+		if !lookup && isUniqueOn(err, "calls_pkey") {
+			return errStoredBefore
+		}
+		return dbError("copy calls", err)
+	}
+	return t.saveCallHeads(heads)
 }
 
 // DeleteCalls deletes the tenant's call records with the given ids and the
