@@ -292,3 +292,55 @@ func TestAuth(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestAuthExpiredAndRevokedKeys: an expired key and a revoked key each
+// get 8x8's 401 body (whose hint says which), while a good key, one that
+// expires later included, keeps working.
+func TestAuthExpiredAndRevokedKeys(t *testing.T) {
+	e := newEnv(t)
+	e.seedAudits()
+	now := time.Now().UTC()
+	expired, _ := e.keyWith("acme", e.admin.ID, func(k *callvault.APIKey) {
+		k.CreatedAt, k.ExpiresAt = now.Add(-48*time.Hour), now.Add(-time.Minute)
+	}, callvault.PermAuditRead)
+	later, _ := e.keyWith("acme", e.admin.ID, func(k *callvault.APIKey) { k.ExpiresAt = now.Add(time.Hour) }, callvault.PermAuditRead)
+	revoked, rk := e.keyWith("acme", e.admin.ID, nil, callvault.PermAuditRead)
+
+	// Before revocation every key but the expired one reads the seed's
+	// records.
+	for name, k := range map[string]string{"good": e.auditKey, "expires later": later, "to be revoked": revoked} {
+		if recs, _ := e.query(t, k, may+"&size=100"); len(recs) != 6 {
+			t.Errorf("%s key: %d records, want 6", name, len(recs))
+		}
+	}
+	b := e.get(AuditPath+"?"+may, "x-api-key", expired, "Accept", "application/json").auditErr(t, 401, msgUnauthorized)
+	if !strings.Contains(b.Hint, "expired") {
+		t.Errorf("expired key: hint %q does not say it expired", b.Hint)
+	}
+
+	_, next := e.query(t, revoked, may+"&size=2")
+	if next == nil {
+		t.Fatal("no scrollId after the first of three pages")
+	}
+	// Revoke the key (as DELETE /v1/tenants/{tenant}/api-keys/{id} does):
+	// its very next request is refused.
+	rk.RevokedAt = time.Now().UTC()
+	e.MustUpdate(t, func(tx callvault.Tx) error { return tx.UpdateAPIKey(rk) })
+	res := e.get(AuditPath+"?"+may, "x-api-key", revoked, "Accept", "application/json")
+	b = res.auditErr(t, 401, msgUnauthorized)
+	if !strings.Contains(b.Hint, "revoked") {
+		t.Errorf("revoked key: hint %q does not say it was revoked", b.Hint)
+	}
+	if strings.Contains(string(res.body), `"data"`) || res.header.Get("Content-Type") != "application/json;charset=UTF-8" {
+		t.Errorf("revoked key: %s %s", res.header.Get("Content-Type"), res.body)
+	}
+	// A scroll started with the key does not outlive its revocation.
+	e.get(AuditPath+"?"+may+"&size=2&scrollId="+url.QueryEscape(*next), "x-api-key", revoked).auditErr(t, 401, msgUnauthorized)
+
+	// The other keys still work.
+	for name, k := range map[string]string{"good": e.auditKey, "expires later": later} {
+		if recs, _ := e.query(t, k, may+"&size=100"); len(recs) != 6 {
+			t.Errorf("%s key after the revocation: %d records, want 6", name, len(recs))
+		}
+	}
+}

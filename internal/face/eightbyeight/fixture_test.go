@@ -40,13 +40,22 @@ func newEnv(t *testing.T) *env {
 
 // key stores an API key of a user and returns its text.
 func (e *env) key(tenant, userID string, scopes ...callvault.Permission) string {
-	k := credential.New(credential.PrefixAPIKey)
-	e.MustUpdate(e.t, func(tx callvault.Tx) error {
-		return tx.CreateAPIKey(&callvault.APIKey{TenantID: tenant, ID: callvault.NewID("key"), Name: "8x8 audit export",
-			Hash: credential.Hash(k), Hint: k[:8], SubjectKind: callvault.SubjectUser, SubjectID: userID,
-			Scopes: scopes, CreatedAt: time.Now().UTC()})
-	})
+	k, _ := e.keyWith(tenant, userID, nil, scopes...)
 	return k
+}
+
+// keyWith stores an API key of a user, changed by mod (when not nil)
+// before it is stored, and returns its text and the stored key.
+func (e *env) keyWith(tenant, userID string, mod func(*callvault.APIKey), scopes ...callvault.Permission) (string, *callvault.APIKey) {
+	k := credential.New(credential.PrefixAPIKey)
+	ak := &callvault.APIKey{TenantID: tenant, ID: callvault.NewID("key"), Name: "8x8 audit export",
+		Hash: credential.Hash(k), Hint: k[:8], SubjectKind: callvault.SubjectUser, SubjectID: userID,
+		Scopes: scopes, CreatedAt: time.Now().UTC()}
+	if mod != nil {
+		mod(ak)
+	}
+	e.MustUpdate(e.t, func(tx callvault.Tx) error { return tx.CreateAPIKey(ak) })
+	return k, ak
 }
 
 // appendAudit stores audit records of tenant.
