@@ -24,6 +24,10 @@ const (
 	localLayout    = "2006-01-02 15:04:05"
 	wireLocal      = "2006-01-02T15:04:05.000-0700"
 	cdrErrorCode   = "105-400-038"
+	// legLookback is how long before startTime a call may have started
+	// for its legs to be found: call legs are selected by their own
+	// disconnect (or connect) time, which comes after the call's start.
+	legLookback = 24 * time.Hour
 )
 
 // actCDRRoute is the route action of the CDR endpoints: analytics.read
@@ -150,6 +154,8 @@ type cdrLeg struct {
 	LegType             string `json:"legType"`
 	StartTimeUTC        int64  `json:"startTimeUTC"`
 	StartTime           string `json:"startTime"`
+	ConnectTimeUTC      int64  `json:"connectTimeUTC"`
+	ConnectTime         string `json:"connectTime"`
 	DisconnectedTimeUTC int64  `json:"disconnectedTimeUTC"`
 	DisconnectedTime    string `json:"disconnectedTime"`
 	CallTime            int64  `json:"callTime"`
@@ -185,7 +191,12 @@ type cdrQuery struct {
 	callee   []string
 	either   []string
 	legs     bool
-	key      string
+	// Call legs only: simplified omits forking, recording and monitoring
+	// legs and child calls that never connected (isSimplified);
+	// connectTime selects legs by their connect time instead of their
+	// disconnect time (isConnectTime).
+	simplified, connectTime bool
+	key                     string
 }
 
 // handleCDR is GET /analytics/work/v2/call-records (legs false) and
@@ -284,13 +295,41 @@ func (f *Face) cdrQuery(r *http.Request, c *cvhttp.Call, legs bool) (*cdrQuery, 
 			return nil, badRequest(fmt.Sprintf("%s accepts at most %d extensions", name, cdrMaxParties), fmt.Sprintf("%s has %d; split the query", name, len(l)))
 		}
 	}
+	if legs {
+		// isSimplified and isConnectTime apply to call legs only; on call
+		// records they are ignored, as 8x8 documents them "not valid" there.
+		if q.simplified, err = boolParam(v, "isSimplified"); err != nil {
+			return nil, err
+		}
+		if q.connectTime, err = boolParam(v, "isConnectTime"); err != nil {
+			return nil, err
+		}
+	}
 	ids := make([]string, len(q.sites))
 	for i, s := range q.sites {
 		ids[i] = s.ID
 	}
 	q.key = strings.Join([]string{strings.Join(ids, ","), q.from.UTC().Format(time.RFC3339), q.to.UTC().Format(time.RFC3339),
-		strings.Join(q.caller, ","), strings.Join(q.callee, ","), strings.Join(q.either, ","), strconv.FormatBool(legs)}, "|")
+		strings.Join(q.caller, ","), strings.Join(q.callee, ","), strings.Join(q.either, ","), strconv.FormatBool(legs),
+		strconv.FormatBool(q.simplified), strconv.FormatBool(q.connectTime)}, "|")
 	return q, nil
+}
+
+// boolParam reads an optional boolean query parameter: true or false in
+// any case; absent or empty is false (8x8's default).
+func boolParam(v map[string][]string, name string) (bool, error) {
+	vals := v[name]
+	if len(vals) == 0 {
+		return false, nil
+	}
+	s := strings.TrimSpace(vals[0])
+	switch {
+	case s == "", strings.EqualFold(s, "false"):
+		return false, nil
+	case strings.EqualFold(s, "true"):
+		return true, nil
+	}
+	return false, badRequest("Invalid "+name+": "+vals[0], name+" is true or false (default false)")
 }
 
 // gateDenied is 8x8's 105-400-038 with callvault's hint.
@@ -368,7 +407,11 @@ func (q *cdrQuery) match(rec *callvault.CallRecord) bool {
 // scan calls fn for each matching record after pos, in the store's order,
 // reading cdrScanBatch records at a time, until fn returns false.
 func (f *Face) scan(r *http.Request, c *cvhttp.Call, q *cdrQuery, max int64, after *callvault.CallCursor, fn func(*callvault.CallRecord) bool) error {
-	flt := callvault.CallFilter{TenantID: c.Tenant, From: q.from, To: q.to, MaxIngestSeq: max, After: after, Limit: cdrScanBatch}
+	from := q.from
+	if q.legs {
+		from = from.Add(-legLookback)
+	}
+	flt := callvault.CallFilter{TenantID: c.Tenant, From: from, To: q.to, MaxIngestSeq: max, After: after, Limit: cdrScanBatch}
 	for _, s := range q.sites {
 		flt.SiteIDs = append(flt.SiteIDs, s.ID)
 	}
@@ -412,7 +455,7 @@ func (f *Face) cdrPage(w http.ResponseWriter, r *http.Request, c *cvhttp.Call, q
 			cur.Done = true
 		} else if err := f.scan(r, c, q, head, nil, func(rec *callvault.CallRecord) bool {
 			if q.legs {
-				cur.Total += max(len(rec.Legs), 1)
+				cur.Total += len(q.legsOf(rec))
 			} else {
 				cur.Total++
 			}
@@ -498,16 +541,12 @@ func (f *Face) items(rec *callvault.CallRecord, q *cdrQuery, pbx string) []any {
 		return d
 	}
 	if q.legs {
-		legs := rec.Legs
-		if len(legs) == 0 {
-			legs = []callvault.Leg{{LegType: "Accept", Direction: rec.Direction, Result: rec.Result, From: rec.From, To: rec.To,
-				Start: rec.Start, DurationMs: rec.DurationMs}}
-		}
+		legs := q.legsOf(rec)
 		out := make([]any, len(legs))
 		for i, l := range legs {
-			end := l.Start.Add(time.Duration(l.DurationMs) * time.Millisecond)
-			out[i] = cdrLeg{CallID: rec.ID, LegID: rec.ID + "-" + strconv.Itoa(i+1), LegType: l.LegType,
-				StartTimeUTC: ms(l.Start), StartTime: local(l.Start), DisconnectedTimeUTC: ms(end), DisconnectedTime: local(end),
+			out[i] = cdrLeg{CallID: rec.ID, LegID: rec.ID + "-" + strconv.Itoa(l.n), LegType: l.LegType,
+				StartTimeUTC: ms(l.Start), StartTime: local(l.Start), ConnectTimeUTC: ms(l.connect), ConnectTime: local(l.connect),
+				DisconnectedTimeUTC: ms(l.end), DisconnectedTime: local(l.end),
 				CallTime: l.DurationMs, Caller: num(l.From), CallerName: l.From.Name, Callee: num(l.To), CalleeName: l.To.Name,
 				Direction: dir(l.Direction), Disposition: l.Result, PbxID: pbx}
 		}
@@ -541,4 +580,66 @@ func (f *Face) items(rec *callvault.CallRecord, q *cdrQuery, pbx string) []any {
 		Direction: dir(rec.Direction), CallerID: callerID, Missed: missed, Abandoned: "-", Answered: answered, PbxID: pbx,
 		SipCallID: rec.SessionID, LastLegDisposition: rec.Result, CallLegCount: max(len(rec.Legs), 1), CallTime: rec.DurationMs,
 		RingDuration: ring, WaitTime: "00:00:00", Departments: []string{}, Branches: branches}}
+}
+
+// leg is a call leg with its number in the call (1-based, stable whatever
+// isSimplified omits) and its connect and disconnect times.
+type leg struct {
+	callvault.Leg
+	n            int
+	connect, end time.Time
+}
+
+// legsOf returns the legs of rec that the call-legs query returns: all of
+// them (a record without legs has one master leg mirroring it), or with
+// isSimplified only those a simplified view keeps; then those whose
+// disconnect time, or with isConnectTime whose connect time, is in
+// [startTime, endTime). A leg that never connected has no connect time,
+// so isConnectTime never returns it.
+func (q *cdrQuery) legsOf(rec *callvault.CallRecord) []leg {
+	legs := rec.Legs
+	if len(legs) == 0 {
+		legs = []callvault.Leg{{LegType: "Accept", Master: true, Direction: rec.Direction, Result: rec.Result, From: rec.From, To: rec.To,
+			Start: rec.Start, DurationMs: rec.DurationMs}}
+	}
+	var out []leg
+	for i, l := range legs {
+		if q.simplified && !simple(l) {
+			continue
+		}
+		lg := leg{Leg: l, n: i + 1, end: l.Start.Add(time.Duration(l.DurationMs) * time.Millisecond)}
+		switch {
+		case l.Master && !rec.Answer.IsZero():
+			lg.connect = rec.Answer
+		case l.Result == callvault.ResultAccepted:
+			lg.connect = l.Start
+		}
+		at := lg.end
+		if q.connectTime {
+			at = lg.connect
+		}
+		if at.IsZero() || at.Before(q.from) || !at.Before(q.to) {
+			continue
+		}
+		out = append(out, lg)
+	}
+	return out
+}
+
+// simple reports whether isSimplified keeps a leg: the master leg always;
+// never a call-forking, recording or monitoring leg; otherwise a leg that
+// connected (the conversation, a transfer, the member who answered), not a
+// child call that only rang (a find-me, queue or ring-group member who did
+// not answer).
+func simple(l callvault.Leg) bool {
+	if l.Master {
+		return true
+	}
+	t := strings.ToLower(l.LegType)
+	for _, w := range []string{"fork", "record", "monitor"} {
+		if strings.Contains(t, w) {
+			return false
+		}
+	}
+	return l.Result == callvault.ResultAccepted
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -330,5 +331,193 @@ func TestTokenIsSignedAndRevocable(t *testing.T) {
 	e.MustUpdate(t, func(tx callvault.Tx) error { return tx.RevokeToken(credential.Hash(inner), time.Now()) })
 	if res := e.cdr(t, CallRecordsPath, tok, q); res.status != 401 {
 		t.Fatalf("revoked inner token: %d %s", res.status, res.body)
+	}
+}
+
+// legCalls stores four calls around the window 2026-01-03 10:00-11:00 UTC
+// at acmecorppbx, built so that each of isSimplified and isConnectTime
+// changes which legs come back:
+//
+//	callA 09:50-10:05: master (ends in the window), a find-me that rang
+//	  before it, a recording leg ending in it; it started before the window.
+//	callB 10:30-10:40: master, a find-me and a queue member who did not
+//	  answer, the member who did.
+//	callC 10:55-11:10: master and its accept leg connect in the window but
+//	  end after it; a monitoring leg connects in it and ends at 11:00.
+//	callD 10:10, missed, without legs: one master leg that never connected.
+func (e *cdrEnv) legCalls(t *testing.T) {
+	at := func(hms string) time.Time {
+		tm, err := time.Parse(time.DateTime, "2026-01-03 "+hms)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm
+	}
+	ms := func(from, to string) int64 { return at(to).Sub(at(from)).Milliseconds() }
+	caller := callvault.Party{PhoneNumber: "+15555551220", Name: "MARK SMITH"}
+	callee := callvault.Party{ExtensionNumber: "1000", Name: "Jane Li"}
+	agent := func(ext string) callvault.Party { return callvault.Party{ExtensionNumber: ext, Name: "Agent " + ext} }
+	call := func(id, start, answer, end string, result string, legs ...callvault.Leg) *callvault.CallRecord {
+		c := &callvault.CallRecord{TenantID: "acme", ID: id, SiteID: e.main.ID, Start: at(start), End: at(end),
+			DurationMs: ms(start, end), Direction: callvault.DirectionInbound, Type: callvault.CallVoice, Result: result,
+			From: caller, To: callee, Extension: "1000", Legs: legs}
+		if answer != "" {
+			c.Answer = at(answer)
+			c.TalkMs = ms(answer, end)
+		}
+		return c
+	}
+	leg := func(typ string, master bool, result, start, end string, to callvault.Party) callvault.Leg {
+		return callvault.Leg{LegType: typ, Master: master, Direction: callvault.DirectionInbound, Result: result,
+			From: caller, To: to, Start: at(start), DurationMs: ms(start, end)}
+	}
+	calls := []*callvault.CallRecord{
+		call("callA", "09:50:00", "09:50:10", "10:05:00", callvault.ResultAccepted,
+			leg("PstnToSip", true, callvault.ResultAccepted, "09:50:00", "10:05:00", callee),
+			leg("FindMe", false, callvault.ResultNoAnswer, "09:50:01", "09:50:09", callvault.Party{PhoneNumber: "+15555550000"}),
+			leg("CallRecording", false, callvault.ResultAccepted, "09:50:10", "10:05:00", callee)),
+		call("callB", "10:30:00", "10:30:20", "10:40:00", callvault.ResultAccepted,
+			leg("PstnToSip", true, callvault.ResultAccepted, "10:30:00", "10:40:00", callee),
+			leg("FindMe", false, callvault.ResultNoAnswer, "10:30:01", "10:30:16", callvault.Party{PhoneNumber: "+15555550000"}),
+			leg("Hunting", false, callvault.ResultMissed, "10:30:00", "10:30:20", agent("1001")),
+			leg("Hunting", false, callvault.ResultAccepted, "10:30:20", "10:40:00", agent("1002"))),
+		call("callC", "10:55:00", "10:55:05", "11:10:00", callvault.ResultAccepted,
+			leg("PstnToSip", true, callvault.ResultAccepted, "10:55:00", "11:10:00", callee),
+			leg("Accept", false, callvault.ResultAccepted, "10:55:05", "11:10:00", callee),
+			leg("Monitoring", false, callvault.ResultAccepted, "10:56:00", "11:00:00", agent("1003"))),
+		call("callD", "10:10:00", "", "10:10:30", callvault.ResultMissed),
+	}
+	e.MustUpdate(t, func(tx callvault.Tx) error { _, err := tx.PutCalls(calls); return err })
+}
+
+// legsQuery is the window of legCalls.
+const legsQuery = "pbxId=acmecorppbx&startTime=2026-01-03%2010:00:00&endTime=2026-01-03%2011:00:00&timeZone=UTC"
+
+// TestCallLegsOptions: call legs are selected by their disconnect time
+// (default) or connect time (isConnectTime=true), in the window, whatever
+// the call's start; isSimplified=true drops forking, recording and
+// monitoring legs and child calls that never connected; legIds stay those
+// of the full view; totals, paging and scrollIds follow the options;
+// invalid values are a 400 naming the parameter.
+func TestCallLegsOptions(t *testing.T) {
+	e := newCDR(t)
+	e.legCalls(t)
+	tok := e.bearer(t, e.sup)
+	type page struct {
+		Meta cdrMeta
+		Data []cdrLeg
+	}
+	legs := func(extra string) (ids []string, all []cdrLeg) {
+		t.Helper()
+		res := e.cdr(t, CallLegsPath, tok, legsQuery+"&pageSize=100"+extra)
+		var b page
+		res.decode(t, &b)
+		if res.status != 200 || b.Meta.TotalRecordCount != len(b.Data) {
+			t.Fatalf("%s: %d %s", extra, res.status, res.body)
+		}
+		for _, l := range b.Data {
+			ids = append(ids, l.LegID)
+		}
+		slices.Sort(ids)
+		return ids, b.Data
+	}
+	for _, c := range []struct {
+		extra string
+		want  []string
+	}{
+		{"", []string{"callA-1", "callA-3", "callB-1", "callB-2", "callB-3", "callB-4", "callD-1"}},
+		{"&isSimplified=false&isConnectTime=false", []string{"callA-1", "callA-3", "callB-1", "callB-2", "callB-3", "callB-4", "callD-1"}},
+		{"&isSimplified=&isConnectTime=", []string{"callA-1", "callA-3", "callB-1", "callB-2", "callB-3", "callB-4", "callD-1"}},
+		{"&isConnectTime=true", []string{"callB-1", "callB-4", "callC-1", "callC-2", "callC-3"}},
+		{"&isSimplified=true", []string{"callA-1", "callB-1", "callB-4", "callD-1"}},
+		{"&isSimplified=TRUE&isConnectTime=True", []string{"callB-1", "callB-4", "callC-1", "callC-2"}},
+	} {
+		if got, _ := legs(c.extra); !slices.Equal(got, c.want) {
+			t.Errorf("%q: got %v, want %v", c.extra, got, c.want)
+		}
+	}
+	// Connect times are on the wire: the master leg's is the call's
+	// answer, a leg that never connected has 0 and "0".
+	_, all := legs("")
+	for _, l := range all {
+		switch l.LegID {
+		case "callB-1":
+			if l.ConnectTimeUTC != time.Date(2026, 1, 3, 10, 30, 20, 0, time.UTC).UnixMilli() || l.ConnectTime != "2026-01-03T10:30:20.000+0000" {
+				t.Errorf("callB master leg: %+v", l)
+			}
+		case "callB-2", "callD-1":
+			if l.ConnectTimeUTC != 0 || l.ConnectTime != "0" {
+				t.Errorf("%s never connected: %+v", l.LegID, l)
+			}
+		}
+	}
+
+	// Paging a simplified scroll: one leg a page, the same total on every
+	// page, then "No Data"; its scrollId does not continue the full view.
+	var ids []string
+	sid, first := "", ""
+	for n := 0; ; n++ {
+		if n > 10 {
+			t.Fatal("no end")
+		}
+		q := legsQuery + "&pageSize=1&isSimplified=true"
+		if sid != "" {
+			q += "&scrollId=" + url.QueryEscape(sid)
+		}
+		res := e.cdr(t, CallLegsPath, tok, q)
+		var b page
+		res.decode(t, &b)
+		if res.status != 200 {
+			t.Fatalf("%d %s", res.status, res.body)
+		}
+		if b.Meta.ScrollID == noData {
+			break
+		}
+		if b.Meta.TotalRecordCount != 4 {
+			t.Errorf("page %d: total %d, want 4", n, b.Meta.TotalRecordCount)
+		}
+		for _, l := range b.Data {
+			ids = append(ids, l.LegID)
+		}
+		sid = b.Meta.ScrollID
+		if first == "" {
+			first = sid
+		}
+	}
+	slices.Sort(ids)
+	if want := []string{"callA-1", "callB-1", "callB-4", "callD-1"}; !slices.Equal(ids, want) {
+		t.Errorf("simplified scroll: %v, want %v", ids, want)
+	}
+	res := e.cdr(t, CallLegsPath, tok, legsQuery+"&pageSize=1&scrollId="+url.QueryEscape(first))
+	if res.status != 400 || !strings.Contains(string(res.body), "Invalid scrollId") {
+		t.Errorf("a simplified scrollId on the full view: %d %s", res.status, res.body)
+	}
+
+	// Invalid values: 400 in the face's format, naming the parameter.
+	for _, c := range []struct{ extra, msg string }{
+		{"&isSimplified=maybe", "Invalid isSimplified: maybe"},
+		{"&isConnectTime=1", "Invalid isConnectTime: 1"},
+		{"&isSimplified=true&isConnectTime=yes", "Invalid isConnectTime: yes"},
+	} {
+		res := e.cdr(t, CallLegsPath, tok, legsQuery+"&pageSize=100"+c.extra)
+		var b cdrError
+		res.decode(t, &b)
+		if res.status != 400 || b.Status != 400 || b.Error != "Bad Request" || b.Message != c.msg || b.Path != CallLegsPath ||
+			!strings.Contains(b.Hint, "true or false") || b.RequestID == "" || b.Timestamp == "" {
+			t.Errorf("%s: %d %s", c.extra, res.status, res.body)
+		}
+	}
+
+	// Call records select by the call's start and ignore both options.
+	for _, extra := range []string{"", "&isSimplified=true&isConnectTime=true", "&isSimplified=maybe"} {
+		res := e.cdr(t, CallRecordsPath, tok, legsQuery+"&pageSize=100"+extra)
+		var b struct {
+			Meta cdrMeta
+			Data []cdrRecord
+		}
+		res.decode(t, &b)
+		if res.status != 200 || b.Meta.TotalRecordCount != 3 {
+			t.Errorf("call records %q: %d %s", extra, res.status, res.body)
+		}
 	}
 }
