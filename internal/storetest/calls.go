@@ -553,3 +553,105 @@ func testDeleteCalls(t *testing.T, s callvault.Store) {
 	MustUpdate(t, s, func(tx callvault.Tx) error { _, err := tx.DeleteCalls(alpha, manyIDs); return err })
 	sameCalls(t, "Calls after deleting 1200", calls(t, s, callvault.CallFilter{TenantID: alpha}), []*callvault.CallRecord{a3})
 }
+
+// testPutCallsLargeBatch covers batches of the size bulk ingest sends
+// (thousands of records, which stores may write in chunks, or prepare
+// ahead on another goroutine): two tenants interleaved, records stored
+// before, repeats within the batch near chunk boundaries, every record
+// read back; and a batch that fails late (an unknown tenant near its end)
+// stores nothing.
+func testPutCallsLargeBatch(t *testing.T, s callvault.Store) {
+	ctx := context.Background()
+	seedTenants(t, s, alpha, beta)
+	const n = 2600
+	before := []*callvault.CallRecord{newCall(alpha, 7, at(7)), newCall(alpha, 1500, at(1500)), newCall(beta, 2597, at(2597))}
+	putCalls(t, s, before...)
+
+	batch := make([]*callvault.CallRecord, 0, n+10)
+	want := map[string][]*callvault.CallRecord{} // stored records per tenant, in order
+	var prev *callvault.CallRecord
+	for i := range n {
+		tenant := alpha
+		if i%3 == 2 {
+			tenant = beta
+		}
+		r := newCall(tenant, i, at(i))
+		batch = append(batch, r)
+		if !((tenant == alpha && (i == 7 || i == 1500)) || (tenant == beta && i == 2597)) {
+			want[tenant] = append(want[tenant], r)
+		}
+		// A repeat of an earlier record (same tenant and id, other
+		// contents) right after a chunk-like boundary: skipped.
+		if i > 0 && i%512 == 0 {
+			dup := newCall(prev.TenantID, i-1, at(i+100000))
+			dup.Result = callvault.ResultFailed
+			batch = append(batch, dup)
+		}
+		prev = r
+	}
+	stored := putCalls(t, s, batch...)
+	got := 0
+	for i, r := range batch {
+		if stored[i] {
+			got++
+		}
+		if !stored[i] && r.IngestSeq != 0 {
+			t.Errorf("skipped record %d (%s/%s) was given IngestSeq %d", i, r.TenantID, r.ID, r.IngestSeq)
+		}
+	}
+	if w := len(want[alpha]) + len(want[beta]); got != w {
+		t.Fatalf("PutCalls of %d records stored %d, want %d", len(batch), got, w)
+	}
+	for tenant, recs := range want {
+		head := int64(1)
+		if tenant == alpha {
+			head = 2
+		}
+		for k, r := range recs {
+			if r.IngestSeq != head+int64(k)+1 {
+				t.Fatalf("%s record %d (%s): IngestSeq %d, want %d", tenant, k, r.ID, r.IngestSeq, head+int64(k)+1)
+			}
+		}
+		if h, _ := s.CallIngestHead(ctx, tenant); h != head+int64(len(recs)) {
+			t.Errorf("CallIngestHead(%s) = %d, want %d", tenant, h, head+int64(len(recs)))
+		}
+		all := calls(t, s, callvault.CallFilter{TenantID: tenant, Limit: 10000})
+		byID := map[string]*callvault.CallRecord{}
+		for _, r := range all {
+			byID[r.ID] = r
+		}
+		for _, r := range recs {
+			g := byID[r.ID]
+			if g == nil {
+				t.Fatalf("%s record %s not stored", tenant, r.ID)
+			}
+			same(t, "read back "+tenant+"/"+r.ID, g, r)
+		}
+	}
+
+	// A batch that fails near its end stores nothing and moves no head.
+	bad := make([]*callvault.CallRecord, 0, n)
+	for i := range n {
+		bad = append(bad, newCall(alpha, 10000+i, at(i)))
+	}
+	bad[n-3] = newCall(gamma, 10000+n-3, at(1))
+	heads := map[string]int64{}
+	for _, tenant := range []string{alpha, beta} {
+		heads[tenant], _ = s.CallIngestHead(ctx, tenant)
+	}
+	err := update(s, func(tx callvault.Tx) error {
+		_, err := tx.PutCalls(bad)
+		return err
+	})
+	wantCode(t, err, callvault.ENotFound, "PutCalls of a large batch naming an unknown tenant near its end")
+	for _, tenant := range []string{alpha, beta} {
+		if h, _ := s.CallIngestHead(ctx, tenant); h != heads[tenant] {
+			t.Errorf("CallIngestHead(%s) after a failed batch: %d, want %d", tenant, h, heads[tenant])
+		}
+	}
+	_, err = s.Call(ctx, alpha, callID(10000))
+	wantCode(t, err, callvault.ENotFound, "first record of the failed batch")
+	if bad[0].IngestSeq != 0 {
+		t.Errorf("failed batch changed its records: IngestSeq %d", bad[0].IngestSeq)
+	}
+}

@@ -116,6 +116,7 @@ func Run(t *testing.T, newStore func(t *testing.T) callvault.Store) {
 		{"Checkpoints", testCheckpoints},
 		{"Calls", testCalls},
 		{"PutCallsIdempotent", testPutCallsIdempotent},
+		{"PutCallsLargeBatch", testPutCallsLargeBatch},
 		{"CallFilters", testCallFilters},
 		{"CallPaging", testCallPaging},
 		{"CallSnapshot", testCallSnapshot},
