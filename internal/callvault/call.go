@@ -208,3 +208,32 @@ type CallAggregate struct {
 	HourBuckets bool
 	GroupBy     string
 }
+
+// CheckCallBatch is the check every store's PutCalls makes before writing:
+// EInvalid for a nil record or one without tenant, id or start time, naming
+// the first such record and its field.
+func CheckCallBatch(records []*CallRecord) error {
+	for i, r := range records {
+		switch {
+		case r == nil:
+			return Errorf(EInvalid, "call record %d is nil", i)
+		case r.TenantID == "":
+			return FieldError("tenantId", "call record %d has no tenant", i)
+		case r.ID == "":
+			return FieldError("id", "call record %d has no id", i)
+		case r.Start.IsZero():
+			return FieldError("startTime", "call record %q has no start time", r.ID)
+		}
+	}
+	return nil
+}
+
+// MarkIngested gives the records that a PutCalls stored (stored[i]) their
+// IngestSeq (seqs[i]) and IngestedAt, leaving the others unchanged.
+func MarkIngested(records []*CallRecord, stored []bool, seqs []int64, at time.Time) {
+	for i, r := range records {
+		if stored[i] {
+			r.IngestSeq, r.IngestedAt = seqs[i], at
+		}
+	}
+}

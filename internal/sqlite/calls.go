@@ -281,17 +281,8 @@ const checkCancelEvery = 1024
 // docs/benchmarks.md, "Call store (SQLite)".
 func (t *tx) PutCalls(records []*callvault.CallRecord) ([]bool, error) {
 	stored := make([]bool, len(records))
-	for i, r := range records {
-		switch {
-		case r == nil:
-			return nil, callvault.Errorf(callvault.EInvalid, "call record %d is nil", i)
-		case r.TenantID == "":
-			return nil, callvault.FieldError("tenantId", "call record %d has no tenant", i)
-		case r.ID == "":
-			return nil, callvault.FieldError("id", "call record %d has no id", i)
-		case r.Start.IsZero():
-			return nil, callvault.FieldError("startTime", "call record %q has no start time", r.ID)
-		}
+	if err := callvault.CheckCallBatch(records); err != nil {
+		return nil, err
 	}
 	if len(records) == 0 {
 		return stored, nil
@@ -318,11 +309,7 @@ func (t *tx) PutCalls(records []*callvault.CallRecord) ([]bool, error) {
 	if err != nil {
 		return nil, err
 	}
-	for i, r := range records {
-		if stored[i] {
-			r.IngestSeq, r.IngestedAt = seqs[i], now
-		}
-	}
+	callvault.MarkIngested(records, stored, seqs, now)
 	return stored, nil
 }
 
