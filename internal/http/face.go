@@ -49,3 +49,15 @@ const OwnTenant = ownTenantMarker
 func (s *Server) Issue(r *http.Request, app *callvault.App, tenant, userID string, scopes []callvault.Permission, grant string) (*TokenResponse, *OAuthError) {
 	return s.issue(r.Context(), r, app, tenant, userID, scopes, grant, "", true)
 }
+
+// IssueWithin is Issue with within run first in the issuing transaction,
+// given the family id the new tokens get (refresh rotation keeps it): a
+// face records there what the tokens come from, e.g. the authorization
+// code they were exchanged for, so that RevokeTokenFamily can take them
+// back. An error of within rolls the issuance back (nothing is issued or
+// audited); an *OAuthError from within is returned as is, any other error
+// as 503 temporarily_unavailable.
+func (s *Server) IssueWithin(r *http.Request, app *callvault.App, tenant, userID string, scopes []callvault.Permission, grant string,
+	within func(tx callvault.Tx, family string) error) (*TokenResponse, *OAuthError) {
+	return s.issueWithin(r.Context(), r, app, tenant, userID, scopes, grant, "", true, within)
+}

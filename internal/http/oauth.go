@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"mime"
 	"net"
@@ -455,6 +456,16 @@ func (s *Server) revokeReused(r *http.Request, app *callvault.App, old *callvaul
 // hash of the refresh token being exchanged: it is revoked atomically.
 func (s *Server) issue(ctx context.Context, r *http.Request, app *callvault.App, tenant, userID string,
 	scopes []callvault.Permission, grant, rotated string, withRefresh bool) (*TokenResponse, *OAuthError) {
+	return s.issueWithin(ctx, r, app, tenant, userID, scopes, grant, rotated, withRefresh, nil)
+}
+
+// issueWithin is issue with within, when not nil, run in the issuing
+// transaction before the tokens are created, given their family id. An
+// error of within rolls the issuance back; an *OAuthError is returned as
+// is.
+func (s *Server) issueWithin(ctx context.Context, r *http.Request, app *callvault.App, tenant, userID string,
+	scopes []callvault.Permission, grant, rotated string, withRefresh bool,
+	within func(tx callvault.Tx, family string) error) (*TokenResponse, *OAuthError) {
 	now := s.now().UTC().Truncate(time.Microsecond)
 	at := credential.New(credential.PrefixAccessToken)
 	resp := &TokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: int64(s.cfg.AccessTTL / time.Second),
@@ -471,6 +482,11 @@ func (s *Server) issue(ctx context.Context, r *http.Request, app *callvault.App,
 			}
 			family = old.FamilyID
 			if err := tx.RevokeToken(rotated, now); err != nil {
+				return err
+			}
+		}
+		if within != nil {
+			if err := within(tx, family); err != nil {
 				return err
 			}
 		}
@@ -505,6 +521,9 @@ func (s *Server) issue(ctx context.Context, r *http.Request, app *callvault.App,
 			RequestID: RequestID(ctx), Principal: principal, Outcome: callvault.OutcomeSuccess, Details: string(details)})
 	})
 	if err != nil {
+		if oe := (*OAuthError)(nil); errors.As(err, &oe) {
+			return nil, oe
+		}
 		if callvault.IsConflict(err) && rotated != "" {
 			// Another request rotated the same refresh token first: that
 			// is reuse as much as a later replay is.

@@ -1,9 +1,12 @@
 package ringcentral
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/callvault/callvault/internal/callvault"
 	"github.com/callvault/callvault/internal/credential"
+	"github.com/callvault/callvault/internal/cursor"
 	cvhttp "github.com/callvault/callvault/internal/http"
 )
 
@@ -28,11 +32,138 @@ import (
 // code_verifier. No store capability is needed: the Store contract keeps
 // any token kind, and the server's authentication accepts only access
 // tokens as bearer credentials (and introspection reports codes inactive).
+//
+// Which tokens came from which code is kept as a second row, of Kind
+// "code_use", whose hash is derived from the code's hash (codeUseHash) and
+// whose FamilyID is the family of the tokens issued for the code (refresh
+// rotation keeps the family). It is created in the transaction that issues
+// the tokens, and its unique hash makes it the one point where exchanges
+// of a code are ordered: of two exchanges (or an exchange and a replay)
+// only one can create it. A replay of a used code (RFC 6749 §4.1.2) finds
+// the row and revokes the family, tenant-scoped; when no tokens were
+// issued yet the replay creates the row itself, revoked, with an empty
+// family, so an exchange still in flight issues nothing.
 const (
-	tokenCode  = "code"
-	prefixCode = "cvac_"
-	codeTTL    = 60 * time.Second
+	tokenCode    = "code"
+	tokenCodeUse = "code_use"
+	prefixCode   = "cvac_"
+	codeTTL      = 60 * time.Second
 )
+
+// codeUseHash is the hash of a code's use record: derived from the code's
+// hash, and never the form of a credential hash (hex), so no presented
+// secret resolves to it.
+func codeUseHash(codeHash string) string {
+	sum := sha256.Sum256([]byte("callvault ringcentral code use\x00" + codeHash))
+	return "acu_" + hex.EncodeToString(sum[:])
+}
+
+// Anti-CSRF token of the login and consent form. The page sets a random
+// browser secret in a cookie (HttpOnly, SameSite=Lax, __Host- and Secure
+// on https) and embeds a token signed with the server's cursor key (shared
+// by every node of one installation, see internal/cursor) that binds the
+// SHA-256 of that secret and of the authorize request's parameters, valid
+// for csrfTTL. The POST must carry both: the token must verify, be
+// unexpired, name this browser's secret and these parameters (compared in
+// constant time). A page on another site can neither read the secret nor
+// make the browser send it with a cross-site POST, and a token fetched by
+// someone else names their secret, not the victim's. Nothing is stored.
+const (
+	csrfKind         = "ringcentral.authorize.csrf"
+	csrfTTL          = 15 * time.Minute
+	csrfField        = "csrf_token"
+	csrfCookie       = "cv_rc_authorize"
+	csrfCookieSecure = "__Host-cv_rc_authorize"
+)
+
+type csrfClaims struct {
+	Browser string `json:"b"` // SHA-256 of the browser secret (the cookie)
+	Request string `json:"r"` // requestBinding of the authorize parameters
+}
+
+// requestBinding is the SHA-256 of the authorize request's parameters as
+// validated (redirect_uri and PKCE method resolved).
+func (ar *authRequest) requestBinding() string {
+	b, _ := json.Marshal([]string{ar.responseType, ar.clientID, ar.redirect, ar.state, ar.challenge, ar.method})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// cookieName is the browser-secret cookie's name, and whether it is Secure
+// (on https: TLS here, or a public https base URL behind a proxy).
+func (f *Face) cookieName(r *http.Request) (string, bool) {
+	if r.TLS != nil || strings.HasPrefix(f.s.BaseURL(), "https://") {
+		return csrfCookieSecure, true
+	}
+	return csrfCookie, false
+}
+
+// browserSecret returns the browser's secret from its cookie, "" when it
+// sent none that is well formed.
+func (f *Face) browserSecret(r *http.Request) string {
+	name, _ := f.cookieName(r)
+	c, err := r.Cookie(name)
+	if err != nil {
+		return ""
+	}
+	if b, err := base64.RawURLEncoding.DecodeString(c.Value); err != nil || len(b) != 32 {
+		return ""
+	}
+	return c.Value
+}
+
+// ensureBrowserSecret returns the browser's secret, setting a new one in a
+// cookie when it has none.
+func (f *Face) ensureBrowserSecret(w http.ResponseWriter, r *http.Request) string {
+	if s := f.browserSecret(r); s != "" {
+		return s
+	}
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	s := base64.RawURLEncoding.EncodeToString(b)
+	name, secure := f.cookieName(r)
+	path := "/restapi/oauth/authorize"
+	if secure {
+		path = "/" // the __Host- prefix requires it
+	}
+	http.SetCookie(w, &http.Cookie{Name: name, Value: s, Path: path, HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
+	return s
+}
+
+func hashString(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// csrfToken is the form's anti-CSRF token for ar and the browser secret.
+// It is signed for the app (the cursor's binding string), not its tenant,
+// so the page shows nothing the request did not name.
+func (f *Face) csrfToken(ar *authRequest, secret string) (string, error) {
+	return f.s.SignCursor(ar.app.ID, csrfKind, csrfClaims{Browser: hashString(secret), Request: ar.requestBinding()},
+		f.s.Now().Add(csrfTTL))
+}
+
+// checkCSRF verifies the posted form's anti-CSRF token; it returns the
+// message of the error page, "" when the token is good.
+func (f *Face) checkCSRF(r *http.Request, ar *authRequest) string {
+	const restart = " Go back to the application and start the sign-in again."
+	tok, secret := r.PostForm.Get(csrfField), f.browserSecret(r)
+	if tok == "" || secret == "" {
+		return "The sign-in form was not sent from this server's sign-in page in this browser (its anti-forgery token or cookie is missing), so it was refused." + restart
+	}
+	var c csrfClaims
+	err := f.s.OpenCursor(ar.app.ID, csrfKind, tok, &c)
+	if errors.Is(err, cursor.ErrExpired) {
+		return "The sign-in form expired (it is valid for 15 minutes)." + restart
+	}
+	// Both comparisons run whatever the first one's outcome.
+	browserOK := credential.Equal(c.Browser, hashString(secret))
+	requestOK := credential.Equal(c.Request, ar.requestBinding())
+	if err != nil || !browserOK || !requestOK {
+		return "The sign-in form's anti-forgery token does not match this browser or this authorization request, so it was refused." + restart
+	}
+	return ""
+}
 
 // codeBinding is the FamilyID of a code: redirect URI, PKCE method
 // ("" without PKCE) and challenge.
@@ -121,6 +252,7 @@ var consentPage = template.Must(template.New("consent").Parse(`<!doctype html>
 <input type="hidden" name="state" value="{{.State}}">
 <input type="hidden" name="code_challenge" value="{{.Challenge}}">
 <input type="hidden" name="code_challenge_method" value="{{.Method}}">
+<input type="hidden" name="csrf_token" value="{{.CSRF}}">
 <label>Login <input name="username" value="{{.Login}}" autocomplete="username" required></label>
 <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
 <button name="decision" value="allow">Sign in and allow</button>
@@ -144,9 +276,21 @@ func writePage(w http.ResponseWriter, status int, t *template.Template, data any
 	_ = t.Execute(w, data)
 }
 
-func (ar *authRequest) view() map[string]any {
+func (ar *authRequest) view(csrf string) map[string]any {
 	return map[string]any{"App": ar.app, "Permissions": ar.permissions, "ErrorMsg": ar.errorMsg, "ResponseType": ar.responseType,
-		"ClientID": ar.clientID, "Redirect": ar.redirect, "State": ar.state, "Challenge": ar.challenge, "Method": ar.method, "Login": ar.login}
+		"ClientID": ar.clientID, "Redirect": ar.redirect, "State": ar.state, "Challenge": ar.challenge, "Method": ar.method, "Login": ar.login,
+		"CSRF": csrf}
+}
+
+// writeConsent writes the login and consent page with a fresh anti-CSRF
+// token for the browser's secret (set in a cookie when it has none).
+func (f *Face) writeConsent(w http.ResponseWriter, r *http.Request, status int, ar *authRequest) error {
+	tok, err := f.csrfToken(ar, f.ensureBrowserSecret(w, r))
+	if err != nil {
+		return err
+	}
+	writePage(w, status, consentPage, ar.view(tok))
+	return nil
 }
 
 // handleAuthorize is GET /restapi/oauth/authorize: the login and consent
@@ -161,7 +305,7 @@ func (f *Face) handleAuthorize(w http.ResponseWriter, r *http.Request, c *cvhttp
 	case rerr != "":
 		redirectTo(w, r, ar, url.Values{"error": {rerr}})
 	default:
-		writePage(w, http.StatusOK, consentPage, ar.view())
+		return f.writeConsent(w, r, http.StatusOK, ar)
 	}
 	return nil
 }
@@ -169,6 +313,9 @@ func (f *Face) handleAuthorize(w http.ResponseWriter, r *http.Request, c *cvhttp
 // handleAuthorizeSubmit is POST /restapi/oauth/authorize: the user's login,
 // password and decision. Allowed, the browser goes back to the
 // redirect_uri with a code (and the state); denied, with access_denied.
+// Every POST for a known client and registered redirect_uri must carry
+// the page's anti-CSRF token and the browser's secret cookie; without them
+// it gets a 403 error page and nothing happens.
 func (f *Face) handleAuthorizeSubmit(w http.ResponseWriter, r *http.Request, c *cvhttp.Call) error {
 	w.Header().Set("RCRequestId", c.RequestID)
 	key := "addr:" + clientAddr(r)
@@ -188,10 +335,15 @@ func (f *Face) handleAuthorizeSubmit(w http.ResponseWriter, r *http.Request, c *
 		writePage(w, http.StatusTooManyRequests, errorPage, "Too many sign-in attempts; retry later.")
 		return nil
 	}
-	switch {
-	case page != "":
+	if page != "" {
 		writePage(w, http.StatusBadRequest, errorPage, page)
 		return nil
+	}
+	if msg := f.checkCSRF(r, ar); msg != "" {
+		writePage(w, http.StatusForbidden, errorPage, msg)
+		return nil
+	}
+	switch {
 	case rerr != "":
 		redirectTo(w, r, ar, url.Values{"error": {rerr}})
 		return nil
@@ -210,8 +362,7 @@ func (f *Face) handleAuthorizeSubmit(w http.ResponseWriter, r *http.Request, c *
 	}
 	if !ok || u.Status != callvault.UserActive {
 		ar.errorMsg = "Wrong login or password."
-		writePage(w, http.StatusUnauthorized, consentPage, ar.view())
-		return nil
+		return f.writeConsent(w, r, http.StatusUnauthorized, ar)
 	}
 	code := credential.New(prefixCode)
 	now := f.s.Now().UTC().Truncate(time.Microsecond)
@@ -230,7 +381,9 @@ func (f *Face) handleAuthorizeSubmit(w http.ResponseWriter, r *http.Request, c *
 // exchangeCode is grant_type=authorization_code at the token endpoint:
 // the code is consumed (revoked) by this first exchange whatever its
 // outcome, then its client, expiry, redirect_uri and PKCE verifier are
-// checked, and tokens are issued for its user.
+// checked, and tokens are issued for its user together with the code's use
+// record. A code used before is refused and the tokens issued from it are
+// revoked (codeReused).
 func (f *Face) exchangeCode(r *http.Request, app *callvault.App) (*cvhttp.TokenResponse, *cvhttp.OAuthError) {
 	bad := func(desc string) *cvhttp.OAuthError {
 		return &cvhttp.OAuthError{Status: http.StatusBadRequest, Code: "invalid_grant", Description: desc}
@@ -263,7 +416,7 @@ func (f *Face) exchangeCode(r *http.Request, app *callvault.App) (*cvhttp.TokenR
 	case callvault.IsNotFound(err):
 		return nil, bad("the authorization code is not known for this client")
 	case callvault.IsConflict(err):
-		return nil, bad("the authorization code was already used; codes are single-use, start the authorization again")
+		return nil, f.codeReused(r, app, t)
 	case err != nil:
 		return nil, &cvhttp.OAuthError{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable", Description: "the store is unavailable; retry later"}
 	}
@@ -283,7 +436,70 @@ func (f *Face) exchangeCode(r *http.Request, app *callvault.App) (*cvhttp.TokenR
 	if err != nil || u.Status != callvault.UserActive {
 		return nil, bad("the code's user no longer exists or is disabled")
 	}
-	return f.s.Issue(r, app, t.TenantID, t.UserID, intersectPerms(t.Scopes, app.Scopes), callvault.GrantAuthorizationCode)
+	reused := false
+	tr, oe := f.s.IssueWithin(r, app, t.TenantID, t.UserID, intersectPerms(t.Scopes, app.Scopes), callvault.GrantAuthorizationCode,
+		func(tx callvault.Tx, family string) error {
+			now := f.s.Now().UTC().Truncate(time.Microsecond)
+			err := tx.CreateToken(&callvault.Token{Hash: codeUseHash(hash), TenantID: t.TenantID, Kind: tokenCodeUse, AppID: app.ID,
+				UserID: t.UserID, Scopes: []callvault.Permission{}, Grant: callvault.GrantAuthorizationCode, FamilyID: family,
+				IssuedAt: now, ExpiresAt: t.ExpiresAt})
+			if callvault.IsConflict(err) {
+				// Another exchange or a replay of this code came first.
+				reused = true
+				return &cvhttp.OAuthError{Status: http.StatusBadRequest, Code: "invalid_grant"}
+			}
+			return err
+		})
+	if reused {
+		return nil, f.codeReused(r, app, t)
+	}
+	return tr, oe
+}
+
+// codeReused answers an exchange of a code used before (RFC 6749 §4.1.2):
+// invalid_grant, and every token issued from the code (its family, with
+// the refresh tokens rotated from them) is revoked in the code's tenant,
+// audited in the same transaction. When no tokens were issued from it the
+// code's use record is created revoked instead, so none can be.
+func (f *Face) codeReused(r *http.Request, app *callvault.App, code *callvault.Token) *cvhttp.OAuthError {
+	ctx := r.Context()
+	useHash := codeUseHash(code.Hash)
+	var err error
+	// Twice at most: an exchange may create the use record between this
+	// transaction's read and its insert (PostgreSQL runs them concurrently);
+	// the insert then conflicts and the second round finds the record.
+	for range 2 {
+		now := f.s.Now().UTC().Truncate(time.Microsecond)
+		err = f.s.Store().Update(ctx, func(tx callvault.Tx) error {
+			use, err := tx.Token(ctx, useHash)
+			if callvault.IsNotFound(err) {
+				return tx.CreateToken(&callvault.Token{Hash: useHash, TenantID: code.TenantID, Kind: tokenCodeUse, AppID: code.AppID,
+					UserID: code.UserID, Scopes: []callvault.Permission{}, Grant: callvault.GrantAuthorizationCode,
+					FamilyID: callvault.NewID("tfm"), IssuedAt: now, ExpiresAt: code.ExpiresAt, RevokedAt: now})
+			}
+			if err != nil || !use.RevokedAt.IsZero() || use.Kind != tokenCodeUse || use.TenantID != code.TenantID {
+				return err // revoked before: nothing more to do
+			}
+			if err := tx.RevokeTokenFamily(use.TenantID, use.FamilyID, now); err != nil {
+				return err
+			}
+			details, _ := json.Marshal(map[string]any{"new": map[string]any{
+				"reason": "authorization code reuse", "grant": callvault.GrantAuthorizationCode, "family": use.FamilyID,
+				"address": clientAddr(r)}})
+			return tx.AppendAudit(&callvault.AuditRecord{TenantID: use.TenantID, Service: callvault.AuditAuth, EventType: callvault.EventRevoke,
+				EntityType: "token", EntityKey: use.FamilyID, DisplayName: app.Name, Timestamp: now, AuditUserID: use.UserID,
+				RequestID: cvhttp.RequestID(ctx), Principal: "app:" + app.ID, Outcome: callvault.OutcomeSuccess, Details: string(details)})
+		})
+		if !callvault.IsConflict(err) {
+			break
+		}
+	}
+	if err != nil {
+		return &cvhttp.OAuthError{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable",
+			Description: "the authorization code was already used, and the tokens issued from it could not be revoked; retry later"}
+	}
+	return &cvhttp.OAuthError{Status: http.StatusBadRequest, Code: "invalid_grant",
+		Description: "the authorization code was already used; codes are single-use, so the tokens issued from it are revoked: start the authorization again"}
 }
 
 func intersectPerms(a, b []callvault.Permission) []callvault.Permission {

@@ -3,6 +3,7 @@ package ringcentral
 import (
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
@@ -31,7 +32,8 @@ func TestAuthorizationCode(t *testing.T) {
 	// credentials; it returns the redirect's query.
 	login := func(extra url.Values, password, decision string) (int, url.Values) {
 		t.Helper()
-		res, err := http.Get(authorizeURL(extra))
+		br := newBrowser(t)
+		res, err := br.Get(authorizeURL(extra))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,7 +51,7 @@ func TestAuthorizationCode(t *testing.T) {
 		form.Set("username", "admin")
 		form.Set("password", password)
 		form.Set("decision", decision)
-		res, err = noRedirect.PostForm(e.URL+"/restapi/oauth/authorize", form)
+		res, err = br.PostForm(e.URL+"/restapi/oauth/authorize", form)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -145,6 +147,17 @@ func TestAuthorizationCode(t *testing.T) {
 	// The code is no bearer credential.
 	_, q = login(nil, httptestenv.Password, "allow")
 	e.get(t, logPath, q.Get("code")).want(t, 401)
+}
+
+// newBrowser is an HTTP client that keeps cookies and does not follow
+// redirects, as a browser on the consent page.
+func newBrowser(t *testing.T) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
 // htmlUnescape undoes html/template's escaping of attribute values.
