@@ -43,14 +43,15 @@ type batchResult struct {
 }
 
 // decodeItems decodes the body of an ingest request with decode (a JSON
-// array or NDJSON; for events also one object) after checking its
-// Content-Type, reading at most MaxBatchBytes and MaxBatchRecords items
-// (what: "record", "event"). An empty batch is a 400.
+// array, NDJSON, or one JSON object, which may span lines: a batch of one)
+// after checking its Content-Type, which does not choose among them,
+// reading at most MaxBatchBytes and MaxBatchRecords items (what: "record",
+// "event"). An empty batch is a 400.
 func decodeItems[T any](s *Server, w http.ResponseWriter, r *http.Request, decode func(io.Reader, int) ([]T, error), what string) ([]T, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || !slices.Contains([]string{"application/json", "application/x-ndjson", "application/ndjson", "application/jsonl"}, mt) {
-			return nil, callvault.Errorf(callvault.EUnsupported, "Content-Type must be application/json (an array) or application/x-ndjson (one item per line), not %q", ct)
+			return nil, callvault.Errorf(callvault.EUnsupported, "Content-Type must be application/json (an array or one object) or application/x-ndjson (one item per line), not %q", ct)
 		}
 	}
 	if r.ContentLength > s.cfg.MaxBatchBytes {
@@ -120,7 +121,8 @@ func plural(n int, what string) string {
 }
 
 // handleCallIngest is POST /v1/tenants/{tenant}/calls: a batch of call
-// records as a JSON array or NDJSON, all or nothing, idempotent on the
+// records as a JSON array or NDJSON, or one record (a JSON object, on one
+// line or pretty-printed over several), all or nothing, idempotent on the
 // records' ids.
 func (s *Server) handleCallIngest(w http.ResponseWriter, r *http.Request, c *Call) error {
 	recs, err := decodeItems(s, w, r, ingest.DecodeBatch, "record")
@@ -366,7 +368,8 @@ type eventResult struct {
 }
 
 // handleEventIngest is POST /v1/tenants/{tenant}/call-events: one event (a
-// JSON object) or a batch (a JSON array or NDJSON), applied in order in one
+// JSON object, on one line or pretty-printed over several) or a batch (a
+// JSON array or NDJSON), applied in order in one
 // transaction, all or nothing. Each new event is stored (a re-sent id is
 // skipped and not applied again), its call is replayed from its stored
 // events through the state machine (ingest.Replay), and the call's live

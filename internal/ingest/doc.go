@@ -6,9 +6,9 @@
 // # Sources
 //
 //   - The native wire format: the JSON shape of callvault.CallRecord,
-//     one object (DecodeRecord), NDJSON (NewNDJSONReader), or either a JSON
-//     array or NDJSON, streamed item by item (ForEachRecord) or all or
-//     nothing (DecodeBatch). Clients may not send tenantId, talkMs,
+//     one object (DecodeRecord), NDJSON (NewNDJSONReader), or a JSON
+//     array, NDJSON or one (possibly pretty-printed) object, streamed item
+//     by item (ForEachRecord) or all or nothing (DecodeBatch). Clients may not send tenantId, talkMs,
 //     recordingIds, legalHold or ingestedAt: callvault sets them.
 //   - Asterisk cdr_csv files (Master.csv): NewAsteriskReader.
 //   - FreeSWITCH mod_json_cdr documents: ParseFreeSWITCH, the HTTP bodies

@@ -60,8 +60,9 @@ func DecodeEvent(data []byte) (*callvault.CallEvent, error) {
 	return ev, nil
 }
 
-// DecodeEvents decodes a batch of call events from r, a JSON array or
-// NDJSON, all or nothing, like DecodeBatch.
+// DecodeEvents decodes a batch of call events from r, a JSON array,
+// NDJSON, or one event object spanning lines, all or nothing, like
+// DecodeBatch.
 func DecodeEvents(r io.Reader, max int) ([]*callvault.CallEvent, error) {
 	return decodeAll(r, max, "events", DecodeEvent)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -45,6 +46,9 @@ func FuzzNDJSON(f *testing.F) {
 	f.Add([]byte(goodRecord + "\n{\"id\":"))
 	f.Add([]byte(`{"id":"x","startTime":"2026-10-02T09:00:00Z","durationMs":9223372036854775807,"direction":"Inbound"}`))
 	f.Add([]byte(`{"id":"x","startTime":"2099-12-31T23:59:59Z","durationMs":2678400000,"direction":"Inbound"}`))
+	f.Add([]byte("{\n  \"id\": \"c1\",\n  \"startTime\": \"2026-10-02T09:00:00Z\",\n  \"durationMs\": 1000,\n  \"direction\": \"Inbound\"\n}\n"))
+	f.Add([]byte("{\n  \"id\": \"c1\",\n  \"startTime\": \"2026-10-02T09:00:00Z\",\n"))
+	f.Add([]byte("{\"id\":\n" + goodRecord + "\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, rec := range drain(t, NewNDJSONReader(bytes.NewReader(data)).Next) {
 			if rec.TenantID != "" || rec.RecordingIDs != nil {
@@ -52,6 +56,16 @@ func FuzzNDJSON(f *testing.F) {
 			}
 		}
 		recs, err := DecodeBatch(bytes.NewReader(data), 1000)
+		if obj := bytes.Trim(data, " \t\r\n"); len(obj) > 0 && obj[0] == '{' && json.Valid(obj) {
+			// One object decodes the same pretty-printed over lines.
+			var p bytes.Buffer
+			if json.Indent(&p, obj, " ", "\t") == nil && p.Len() <= MaxLineBytes {
+				precs, perr := DecodeBatch(&p, 1000)
+				if (err == nil) != (perr == nil) || err == nil && !reflect.DeepEqual(recs, precs) {
+					t.Fatalf("one line: %v, %v; pretty: %v, %v", recs, err, precs, perr)
+				}
+			}
+		}
 		if err != nil {
 			wantCoded(t, err)
 			return

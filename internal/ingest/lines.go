@@ -16,6 +16,10 @@ type lineReader struct {
 	num  int // number of the last line returned
 	done bool
 	err  error // the read error that ended the input (io.EOF at the end)
+	off  int64 // bytes consumed from the input
+	// start is the byte offset of the last line returned (or skipped as
+	// too long).
+	start int64
 }
 
 func newLineReader(r io.Reader, max int) *lineReader {
@@ -32,11 +36,14 @@ func (l *lineReader) next() (line []byte, num int, tooLong bool, err error) {
 	if l.done {
 		return nil, l.num, false, l.err
 	}
+	l.start = l.off
 	b, err := l.br.ReadSlice('\n')
+	l.off += int64(len(b))
 	if errors.Is(err, bufio.ErrBufferFull) || len(bytes.TrimSuffix(bytes.TrimSuffix(b, []byte("\n")), []byte("\r"))) > l.max {
 		l.num++
 		for errors.Is(err, bufio.ErrBufferFull) {
-			_, err = l.br.ReadSlice('\n')
+			b, err = l.br.ReadSlice('\n')
+			l.off += int64(len(b))
 		}
 		if err != nil {
 			l.done, l.err = true, err
@@ -55,6 +62,17 @@ func (l *lineReader) next() (line []byte, num int, tooLong bool, err error) {
 	b = bytes.TrimSuffix(b, []byte("\n"))
 	b = bytes.TrimSuffix(b, []byte("\r"))
 	return b, l.num, false, nil
+}
+
+// unread puts b, bytes read from l.br directly (after the last line
+// returned), back in front of the rest of the input.
+func (l *lineReader) unread(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	l.br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(b), l.br), l.max+3)
+	l.off -= int64(len(b))
+	l.done, l.err = false, nil
 }
 
 // blank reports whether b holds only JSON/CSV white space.

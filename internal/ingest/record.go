@@ -319,14 +319,17 @@ func (n *NDJSONReader) Next() (*callvault.CallRecord, int, error) {
 
 // ForEachRecord streams the call records of a batch from r, a JSON array
 // of record objects or NDJSON (told apart by the first non-space byte, '['
-// for an array), without holding the batch in memory. fn gets each record,
-// validated (see DecodeRecord), or the error of a bad item: a
-// *callvault.Error whose message starts with the item's position ("line
-// 3: " for NDJSON, "record 3: " for the 3rd element of an array); pos is
-// that line or position. A bad item does not stop the stream; fn
+// for an array), or one JSON object spanning several lines (a
+// pretty-printed record: a batch of one, see multiLine), without holding
+// the batch in memory. fn gets each record, validated (see DecodeRecord),
+// or the error of a bad item: a *callvault.Error whose message starts with
+// the item's position ("line 3: " for NDJSON, "record 3: " for the 3rd
+// element of an array, "record 1: " for a multi-line object); pos is that
+// line or position. A bad item does not stop the stream; fn
 // returning an error does, and ForEachRecord returns it. A malformed array
 // (it cannot be read past the error) ends the stream with an EInvalid
-// error; a read error of r is returned as it is.
+// error, and so does a broken multi-line object; a read error of r is
+// returned as it is.
 func ForEachRecord(r io.Reader, fn func(rec *callvault.CallRecord, pos int, err error) error) error {
 	return eachItem(r, func(unit string, n int, data []byte, err error) error {
 		var rec *callvault.CallRecord
@@ -382,12 +385,14 @@ func decodeAll[T any](r io.Reader, max int, noun string, decode func([]byte) (T,
 	return items, nil
 }
 
-// eachItem calls fn with each item of a JSON array or NDJSON stream: unit
-// is "record" (array position) or "line", n is 1-based. An item-level
-// problem (an overlong line) comes as err with data nil; fn returning an
-// error stops the walk. A malformed array stops the walk with an EInvalid
+// eachItem calls fn with each item of a JSON array or NDJSON stream, or
+// with the one object of a body that is a JSON object spanning lines
+// (see multiLine): unit is "record" (array position; 1 for the one
+// object) or "line", n is 1-based. An item-level problem (an overlong
+// line) comes as err with data nil; fn returning an error stops the walk.
+// A malformed array or multi-line object stops the walk with an EInvalid
 // error; a read error of r is returned as it is.
-func eachItem(r io.Reader, fn func(unit string, n int, data []byte, err error) error) error {
+func eachItem(r io.Reader, fn itemFunc) error {
 	br := newPeekReader(r)
 	first, err := br.firstNonSpace()
 	if err != nil && err != io.EOF {
@@ -395,6 +400,7 @@ func eachItem(r io.Reader, fn func(unit string, n int, data []byte, err error) e
 	}
 	if first != '[' {
 		lines := newLineReader(br, MaxLineBytes)
+		checkFirst := first == '{' // whether the first line may start a multi-line object
 		for {
 			b, num, tooLong, err := lines.next()
 			if err == io.EOF {
@@ -407,7 +413,17 @@ func eachItem(r io.Reader, fn func(unit string, n int, data []byte, err error) e
 				err = callvault.Errorf(callvault.EInvalid, "longer than the %d-byte line limit", MaxLineBytes)
 			} else if blank(b) {
 				continue
+			} else if checkFirst && !json.Valid(b) {
+				// Not a complete JSON value: a multi-line object, or a
+				// bad first line (see multiLine).
+				done, err := multiLine(lines, b, num, fn)
+				if done || err != nil {
+					return err
+				}
+				checkFirst = false
+				continue
 			}
+			checkFirst = false
 			if err := fn("line", num, b, err); err != nil {
 				return err
 			}
