@@ -459,6 +459,16 @@ func revokeTime(at time.Time) error {
 	return nil
 }
 
+// Token, read inside a write transaction, locks the token's row until the
+// transaction ends (SELECT ... FOR UPDATE). A refresh token is read to be
+// rotated: with the lock, a concurrent rotation of the same token waits,
+// then sees it revoked, and is refused as a reuse, instead of both reading
+// it unrevoked at READ COMMITTED and both issuing tokens.
+func (t *tx) Token(ctx context.Context, hash string) (*callvault.Token, error) {
+	return getOne(ctx, t.tx, "token", "", scanToken,
+		`SELECT `+tokenCols+` FROM tokens WHERE hash = $1 FOR UPDATE`, hash)
+}
+
 // RevokeToken marks the token revoked at the given time, unless it already
 // is (the first revocation time stays); ENotFound if the hash is unknown.
 func (t *tx) RevokeToken(hash string, at time.Time) error {
