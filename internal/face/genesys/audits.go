@@ -1,6 +1,8 @@
 package genesys
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -21,6 +23,10 @@ const (
 	auditMaxRecords  = 100000 // the most records one query reads
 	auditMaxInterval = 31 * 24 * time.Hour
 	auditTxTTL       = 24 * time.Hour
+	// auditMaxQueryBytes bounds an asynchronous query (interval,
+	// serviceName, filters and sort, compactly encoded): it travels in
+	// the transaction id, which stays under about 1.7 KB.
+	auditMaxQueryBytes = 1024
 )
 
 // organization is the Organization body of /api/v2/organizations/me.
@@ -300,16 +306,118 @@ func (f *Face) handleRealtime(w http.ResponseWriter, r *http.Request, c *cvhttp.
 	return nil
 }
 
-// auditTx is an asynchronous audit query: kept in this node's memory
-// (a transaction id is only known to the node that accepted it), bound to
-// the org and app that submitted it, over the snapshot of the org's audit
-// chain when it was submitted.
+// auditTx is an asynchronous audit query. It keeps nothing on the node
+// that accepted it: everything it is (org, app, query, the snapshot of the
+// org's audit chain, start and expiry) is fixed at submit time and sealed
+// into its id, a token signed with the server's cursor key (see
+// internal/cursor), which every node shares (through the database on
+// PostgreSQL). Any node verifies an id and rebuilds the transaction from
+// it; another org's or app's, a forged, altered or expired id is not found.
 type auditTx struct {
 	ID, Tenant, App string
 	Query           auditQuery
 	Filter          callvault.AuditFilter
+	Head            int64 // the org's audit head when submitted (0: empty)
 	Started         time.Time
 	Expires         time.Time
+}
+
+// Kinds of the signed tokens of asynchronous audit queries.
+const (
+	txKind      = "genesys.audits.tx"
+	resultsKind = "genesys.audits.results"
+)
+
+// txQuery is the compact form of a transaction's query in its id: filters
+// and sorts as [property, value] and [name, sortOrder] pairs.
+type txQuery struct {
+	Interval    string      `json:"i"`
+	ServiceName string      `json:"n,omitempty"`
+	Filters     [][2]string `json:"f,omitempty"`
+	Sort        [][2]string `json:"o,omitempty"`
+}
+
+// txData is what a transaction id carries besides the org and the expiry,
+// which the signed envelope holds.
+type txData struct {
+	App     string  `json:"a"`
+	Query   txQuery `json:"q"`
+	Head    int64   `json:"h"`
+	Started int64   `json:"s"` // Unix milliseconds
+}
+
+func compactQuery(q *auditQuery) txQuery {
+	c := txQuery{Interval: q.Interval, ServiceName: q.ServiceName}
+	for _, f := range q.Filters {
+		c.Filters = append(c.Filters, [2]string{f.Property, f.Value})
+	}
+	for _, s := range q.Sort {
+		c.Sort = append(c.Sort, [2]string{s.Name, s.SortOrder})
+	}
+	return c
+}
+
+func (c *txQuery) query() auditQuery {
+	q := auditQuery{Interval: c.Interval, ServiceName: c.ServiceName}
+	for _, f := range c.Filters {
+		q.Filters = append(q.Filters, auditFilter{Property: f[0], Value: f[1]})
+	}
+	for _, s := range c.Sort {
+		q.Sort = append(q.Sort, auditSort{Name: s[0], SortOrder: s[1]})
+	}
+	return q
+}
+
+// checkQuerySize refuses a query too large to travel in a transaction id.
+func checkQuerySize(q *auditQuery) error {
+	b, err := json.Marshal(compactQuery(q))
+	if err != nil {
+		return err
+	}
+	if len(b) > auditMaxQueryBytes {
+		return badRequest("body", "the asynchronous audit query is %d bytes (interval, serviceName, filters and sort, compactly encoded); at most %d bytes are accepted, because the query travels in the transaction id: use fewer or shorter filters, or several queries", len(b), auditMaxQueryBytes)
+	}
+	return nil
+}
+
+// seal signs t into its id.
+func (t *auditTx) seal(s *cvhttp.Server) (string, error) {
+	return s.SignCursor(t.Tenant, txKind, txData{App: t.App, Query: compactQuery(&t.Query), Head: t.Head,
+		Started: t.Started.UnixMilli()}, t.Expires)
+}
+
+// openTx verifies id for org tenant and rebuilds its transaction; ok is
+// false for anything that is not a live transaction of tenant.
+func (f *Face) openTx(id, tenant string) (*auditTx, bool) {
+	var d txData
+	if id == "" || f.s.OpenCursor(tenant, txKind, id, &d) != nil {
+		return nil, false
+	}
+	q := d.Query.query()
+	af, err := q.filter(tenant)
+	if err != nil {
+		return nil, false
+	}
+	af.MaxSeq = d.Head
+	if d.Head == 0 {
+		af.MaxSeq = -1
+	}
+	started := time.UnixMilli(d.Started).UTC()
+	return &auditTx{ID: id, Tenant: tenant, App: d.App, Query: q, Filter: af, Head: d.Head,
+		Started: started, Expires: started.Add(auditTxTTL)}, true
+}
+
+// tag names transaction id in its results cursors.
+func txTag(id string) string {
+	h := sha256.Sum256([]byte(id))
+	return base64.RawURLEncoding.EncodeToString(h[:12])
+}
+
+// resultsCursor is the position after a results page, bound to its
+// transaction.
+type resultsCursor struct {
+	Tx     string `json:"x"`
+	Offset int    `json:"o"`
 }
 
 // txStatus is AuditQueryExecutionStatusResponse.
@@ -350,6 +458,9 @@ func (f *Face) handleAuditSubmit(w http.ResponseWriter, r *http.Request, c *cvht
 	if err != nil {
 		return err
 	}
+	if err := checkQuerySize(&q); err != nil {
+		return err
+	}
 	head, _, err := f.s.Store().AuditHead(r.Context(), c.Tenant)
 	if err != nil {
 		return err
@@ -358,30 +469,24 @@ func (f *Face) handleAuditSubmit(w http.ResponseWriter, r *http.Request, c *cvht
 	if head == 0 {
 		af.MaxSeq = -1
 	}
-	now := f.s.Now()
-	t := &auditTx{ID: callvault.NewID("aq"), Tenant: c.Tenant, App: c.P.AppID, Query: q, Filter: af, Started: now, Expires: now.Add(auditTxTTL)}
-	f.mu.Lock()
-	for id, o := range f.txs {
-		if now.After(o.Expires) {
-			delete(f.txs, id)
-		}
+	now := f.s.Now().UTC().Truncate(time.Millisecond)
+	t := &auditTx{Tenant: c.Tenant, App: c.P.AppID, Query: q, Filter: af, Head: head, Started: now, Expires: now.Add(auditTxTTL)}
+	if t.ID, err = t.seal(f.s); err != nil {
+		return err
 	}
-	f.txs[t.ID] = t
-	f.mu.Unlock()
 	writeJSON(w, http.StatusAccepted, t.status())
 	return nil
 }
 
-// tx finds the caller's transaction; another org's or app's is not found.
+// tx finds the caller's transaction from its id (on any node); another
+// org's or app's, a forged, altered or expired one is not found, alike.
 func (f *Face) tx(r *http.Request, c *cvhttp.Call) (*auditTx, error) {
 	id := r.PathValue("transactionId")
-	f.mu.Lock()
-	t := f.txs[id]
-	f.mu.Unlock()
-	if t == nil || t.Tenant != c.Tenant || t.App != c.P.AppID || f.s.Now().After(t.Expires) {
+	t, ok := f.openTx(id, c.Tenant)
+	if !ok || t.App != c.P.AppID || !f.s.Now().Before(t.Expires) {
 		return nil, &vendorError{Status: http.StatusNotFound, Code: "not.found",
 			Message: "Audit query transaction " + strconv.Quote(id) + " was not found.", Field: "transactionId",
-			Hint: "transactions live 24 hours in the memory of the node that accepted them, and belong to the org and client that submitted them"}
+			Hint: "a transaction id is valid on every node for 24 hours after its submission, for the org and client that submitted it; submit the query again with POST /api/v2/audits/query"}
 	}
 	return t, nil
 }
@@ -424,14 +529,14 @@ func (f *Face) handleAuditResults(w http.ResponseWriter, r *http.Request, c *cvh
 	}
 	off := 0
 	if v := qv.Get("cursor"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return badRequest("cursor", "cursor %q is not one this transaction returned", v)
+		var rc resultsCursor
+		if err := f.s.OpenCursor(c.Tenant, resultsKind, v, &rc); err != nil || rc.Tx != txTag(t.ID) || rc.Offset < 0 {
+			return badRequest("cursor", "cursor %q is not one this transaction returned: pass the cursor of the previous results page of this transaction, or none for the first page", v)
 		}
-		off = n
+		off = rc.Offset
 	}
 	resp := resultsResponse{ID: t.ID, PageSize: size, Entities: []auditLogMessage{}}
-	if t.Filter.MaxSeq > 0 {
+	if t.Head > 0 {
 		recs, err := f.records(r, &t.Query, t.Filter)
 		if err != nil {
 			return err
@@ -440,7 +545,9 @@ func (f *Face) handleAuditResults(w http.ResponseWriter, r *http.Request, c *cvh
 			resp.Entities = append(resp.Entities, toMessage(recs[i]))
 		}
 		if off+size < len(recs) {
-			resp.Cursor = strconv.Itoa(off + size)
+			if resp.Cursor, err = f.s.SignCursor(c.Tenant, resultsKind, resultsCursor{Tx: txTag(t.ID), Offset: off + size}, t.Expires); err != nil {
+				return err
+			}
 		}
 	}
 	if err := f.s.AuditRead(r.Context(), c, callvault.EventView, "audit", c.Tenant, "audit query results", nil); err != nil {
