@@ -35,3 +35,20 @@ type RateLimitStore interface {
 	// PruneRates deletes the counters of windows that started before t.
 	PruneRates(ctx context.Context, before time.Time) error
 }
+
+// RequestRateStore is a RateLimitStore whose counters every node using the
+// store shares, cheap enough to move on every API request (the request
+// limits of the API faces). A Store implements it only when several nodes
+// may run on it (PostgreSQL); the server then counts requests in the store
+// instead of in each node's memory. SQLite, one node per database file,
+// does not: a durable write per request through its single writer would
+// cost far more than the limit is worth, and one node's memory is exact.
+type RequestRateStore interface {
+	RateLimitStore
+	// CountRequest adds one to the counter of key in the window starting at
+	// start, atomically, in one round trip, and returns the new count.
+	// Unlike AddRate, the increment need not be durable: a database crash
+	// may forget the counts of its last moments (request counters are not
+	// records; a client gets at most a few more requests).
+	CountRequest(ctx context.Context, key string, start time.Time) (int, error)
+}

@@ -24,6 +24,11 @@ func (s *Server) BaseURL() string { return s.cfg.BaseURL }
 // Now is the server's clock.
 func (s *Server) Now() time.Time { return s.now() }
 
+// RequestLimiter counts requests against the faces' request limits: in
+// the store, shared by every node, when the store can share counters
+// (callvault.RequestRateStore), in this node's memory otherwise.
+func (s *Server) RequestLimiter() RequestLimiter { return s.cfg.RequestLimiter }
+
 // AccessTTL is the lifetime of the access tokens the server issues.
 func (s *Server) AccessTTL() time.Duration { return s.cfg.AccessTTL }
 

@@ -128,7 +128,10 @@ func (l *storeLimiter) Blocked(ctx context.Context, key string) (bool, time.Dura
 }
 
 // Fail counts one failure for key in the current window. At most once a
-// window per node, it also deletes the counters of windows that ended.
+// window per node, it also deletes the counters of windows that started
+// more than max(window, pruneHorizon) ago (not every window before its
+// own: the table holds the request limiters' counters too, whose windows
+// may be longer).
 func (l *storeLimiter) Fail(ctx context.Context, key string) error {
 	now := l.now()
 	start := l.start(now)
@@ -136,7 +139,171 @@ func (l *storeLimiter) Fail(ctx context.Context, key string) error {
 		return err
 	}
 	if last := l.lastPrune.Load(); now.UnixNano()-last >= int64(l.window) && l.lastPrune.CompareAndSwap(last, now.UnixNano()) {
-		return l.store.PruneRates(ctx, start)
+		return l.store.PruneRates(ctx, now.Add(-max(l.window, pruneHorizon)))
 	}
 	return nil
+}
+
+// RequestLimiter counts requests per key in fixed windows and says whether
+// one more is allowed: the request limits of the API faces (RingCentral's
+// Light/Medium/Heavy/Auth groups, Genesys Cloud's requests per client and
+// org). The Server has one (Server.RequestLimiter), picked from its store:
+// NewStoreRequestLimiter when the store is a callvault.RequestRateStore
+// (PostgreSQL: every node counts in the same rows, so N nodes do not
+// multiply a limit by N), NewMemoryRequestLimiter otherwise (SQLite: one
+// node per database file, whose memory is exact and costs nothing).
+//
+// Keys are global to the limiter (and, shared, to the store's rate_limits
+// table, next to the failed-token counters): users of one limiter prefix
+// their keys (e.g. "ringcentral/", "genesys/"), and use one key with one
+// window length only.
+type RequestLimiter interface {
+	// Take counts one request of key against limit requests per window
+	// and reports whether it is allowed. Every request is counted, the
+	// refused ones too. A limit of 0 or less means no limit: nothing is
+	// counted, the request is allowed. An error means the request could
+	// not be counted (the shared store is unavailable: an EUnavailable
+	// error); callers refuse the request (fail closed, 503 with
+	// Retry-After), as the server does for every request it cannot serve
+	// without its database.
+	Take(ctx context.Context, key string, limit int, window time.Duration) (RequestRate, error)
+}
+
+// RequestRate is what RequestLimiter.Take says about one request.
+type RequestRate struct {
+	// Allowed: the request is within the limit (Count <= limit).
+	Allowed bool
+	// Count is the number of requests of the key in the window, this one
+	// included.
+	Count int
+	// Remaining is how many more requests the key may make in the window,
+	// max(limit-Count, 0).
+	Remaining int
+	// Reset is the time until the window ends (when a refused key may try
+	// again: Retry-After).
+	Reset time.Duration
+}
+
+func rateOf(n, limit int, reset time.Duration) RequestRate {
+	return RequestRate{Allowed: n <= limit, Count: n, Remaining: max(limit-n, 0), Reset: reset}
+}
+
+// maxRequestWindows bounds the memory request limiter's table.
+const maxRequestWindows = 100000
+
+// memoryRequestLimiter counts requests per key in this node's memory, in
+// fixed windows that start at a key's first request.
+type memoryRequestLimiter struct {
+	now  func() time.Time
+	mu   sync.Mutex
+	keys map[string]*window
+}
+
+// NewMemoryRequestLimiter returns a node-local RequestLimiter: requests
+// are counted in memory, in windows that start at a key's first request.
+// Its table is bounded (100,000 keys; windows that ended are dropped when
+// it is full, and a key that finds it full of current windows is not
+// limited). It is exact for one node and costs no I/O; with several nodes
+// each node counts alone, so use NewStoreRequestLimiter there.
+func NewMemoryRequestLimiter(now func() time.Time) RequestLimiter {
+	if now == nil {
+		now = time.Now
+	}
+	return &memoryRequestLimiter{now: now, keys: map[string]*window{}}
+}
+
+// Take counts one request of key in its current window.
+func (l *memoryRequestLimiter) Take(_ context.Context, key string, limit int, w time.Duration) (RequestRate, error) {
+	if limit <= 0 {
+		return RequestRate{Allowed: true}, nil
+	}
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	win := l.keys[key]
+	if win == nil || !now.Before(win.start.Add(w)) {
+		if win == nil && len(l.keys) >= maxRequestWindows {
+			for k, o := range l.keys {
+				if !now.Before(o.start.Add(w)) {
+					delete(l.keys, k)
+				}
+			}
+		}
+		win = &window{start: now}
+		if len(l.keys) < maxRequestWindows {
+			l.keys[key] = win
+		}
+	}
+	win.n++
+	return rateOf(win.n, limit, win.start.Add(w).Sub(now)), nil
+}
+
+// pruneHorizon is how old a counter's window must be before a store
+// limiter deletes it: limiters with different windows (failed token
+// requests, each face's request limits) share one table, and a limiter
+// that deleted every window before its own current one would delete the
+// current windows of limiters with longer ones. Windows up to an hour are
+// therefore safe in a shared table; a limiter with a longer window keeps
+// its own rows (its horizon is its window) but not against the others'
+// pruning.
+const pruneHorizon = time.Hour
+
+// storeRequestLimiter counts requests in a callvault.RequestRateStore.
+type storeRequestLimiter struct {
+	store callvault.RequestRateStore
+	now   func() time.Time
+
+	lastPrune atomic.Int64 // unix nanoseconds of the last PruneRates
+}
+
+// NewStoreRequestLimiter returns a RequestLimiter that counts in store,
+// shared by every node using it, in fixed windows aligned to multiples of
+// the window length (every node computes the same window start, as
+// NewStoreLimiter does): a client sending alternately to any number of
+// nodes gets limit requests per window in all, not per node. At a window
+// boundary a client may get up to twice the limit in one window's time,
+// the usual price of fixed windows. Each Take is one round trip
+// (callvault.RequestRateStore.CountRequest); at most once a minute (or
+// once a window, when longer) per node, a Take also starts, in the
+// background, the deletion of counters whose windows started more than
+// max(window, 1 h) ago. A store error fails the request closed: Take
+// returns an EUnavailable error.
+func NewStoreRequestLimiter(store callvault.RequestRateStore, now func() time.Time) RequestLimiter {
+	if now == nil {
+		now = time.Now
+	}
+	return &storeRequestLimiter{store: store, now: now}
+}
+
+// Take counts one request of key in the current aligned window.
+func (l *storeRequestLimiter) Take(ctx context.Context, key string, limit int, w time.Duration) (RequestRate, error) {
+	if limit <= 0 {
+		return RequestRate{Allowed: true}, nil
+	}
+	now := l.now()
+	start := now.Truncate(w)
+	n, err := l.store.CountRequest(ctx, key, start)
+	if err != nil {
+		return RequestRate{}, &callvault.Error{Code: callvault.EUnavailable,
+			Message: "the request could not be counted against its rate limit; retry later", Err: err}
+	}
+	l.prune(ctx, now, w)
+	return rateOf(n, limit, start.Add(w).Sub(now)), nil
+}
+
+// prune deletes, in the background, the counters of windows that started
+// more than max(w, pruneHorizon) before now, at most once per max(w,
+// minute) on this node.
+func (l *storeRequestLimiter) prune(ctx context.Context, now time.Time, w time.Duration) {
+	every := max(w, time.Minute)
+	last := l.lastPrune.Load()
+	if now.UnixNano()-last < int64(every) || !l.lastPrune.CompareAndSwap(last, now.UnixNano()) {
+		return
+	}
+	before := now.Add(-max(w, pruneHorizon))
+	go func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		_ = l.store.PruneRates(ctx, before) // retried a minute later on failure
+	}()
 }

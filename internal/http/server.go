@@ -56,6 +56,12 @@ type Config struct {
 	// node sharing the store counts together), NewMemoryLimiter otherwise;
 	// both with TokenFailures per TokenFailureWindow.
 	Limiter Limiter
+	// RequestLimiter counts the API faces' requests (their request
+	// limits). When nil: NewStoreRequestLimiter over Store if it is a
+	// callvault.RequestRateStore (PostgreSQL: every node sharing the
+	// database counts together), NewMemoryRequestLimiter otherwise
+	// (SQLite: one node, counted in its memory).
+	RequestLimiter RequestLimiter
 	// Registry receives the server's metrics; a new one when nil.
 	Registry *prometheus.Registry
 	// Blobs holds recording content; recording routes answer 503 when nil.
@@ -120,6 +126,13 @@ func New(cfg Config) *Server {
 			cfg.Limiter = NewStoreLimiter(rs, cfg.TokenFailures, cfg.TokenFailureWindow, cfg.Now)
 		} else {
 			cfg.Limiter = NewMemoryLimiter(cfg.TokenFailures, cfg.TokenFailureWindow, cfg.Now)
+		}
+	}
+	if cfg.RequestLimiter == nil {
+		if rs, ok := cfg.Store.(callvault.RequestRateStore); ok {
+			cfg.RequestLimiter = NewStoreRequestLimiter(rs, cfg.Now)
+		} else {
+			cfg.RequestLimiter = NewMemoryRequestLimiter(cfg.Now)
 		}
 	}
 	if cfg.BlobGuard == nil {

@@ -153,8 +153,10 @@ func TestStoreLimiter(t *testing.T) {
 	if err := a.Fail(ctx, "client:x"); err != nil {
 		t.Fatal(err)
 	}
-	if len(rates.pruned) != 3 || !rates.pruned[2].Equal(time.Date(2025, 3, 1, 12, 2, 0, 0, time.UTC)) {
-		t.Errorf("old windows pruned before %v; want the current window's start", rates.pruned)
+	// Only windows older than the horizon go: the table holds request
+	// limiters' counters too, whose windows may be longer than this one.
+	if len(rates.pruned) != 3 || !rates.pruned[2].Equal(time.Date(2025, 3, 1, 11, 2, 0, 0, time.UTC)) {
+		t.Errorf("old windows pruned before %v; want an hour before now (pruneHorizon)", rates.pruned)
 	}
 }
 

@@ -14,8 +14,9 @@ import (
 // counters (migration 0002).
 
 var (
-	_ callvault.KeyStore       = (*DB)(nil)
-	_ callvault.RateLimitStore = (*DB)(nil)
+	_ callvault.KeyStore         = (*DB)(nil)
+	_ callvault.RateLimitStore   = (*DB)(nil)
+	_ callvault.RequestRateStore = (*DB)(nil)
 )
 
 // LoadOrCreateKey returns the key material stored under name. When there is
@@ -67,6 +68,26 @@ func (db *DB) AddRate(ctx context.Context, key string, start time.Time) (int, er
 		RETURNING count`, key, start.UnixMicro()).Scan(&n)
 	if err != nil {
 		return 0, dbError("count rate", err)
+	}
+	return n, nil
+}
+
+// CountRequest adds one to the counter of key in the window starting at
+// start and returns the new count: one statement, one round trip (once pgx
+// has prepared it on the connection). The statement turns
+// synchronous_commit off for its own transaction (set_config(..., true) is
+// SET LOCAL), so its commit does not wait for the WAL flush: a request
+// counter is not an acknowledged record, and a database crash may forget
+// the last fraction of a second of counts. Every other commit of the
+// connection stays durable.
+func (db *DB) CountRequest(ctx context.Context, key string, start time.Time) (int, error) {
+	var n int
+	err := db.pool.QueryRow(ctx, `WITH async AS (SELECT set_config('synchronous_commit', 'off', true))
+		INSERT INTO rate_limits (key, window_start, count) SELECT $1::text, $2::bigint, 1 FROM async
+		ON CONFLICT (key, window_start) DO UPDATE SET count = rate_limits.count + 1
+		RETURNING count`, key, start.UnixMicro()).Scan(&n)
+	if err != nil {
+		return 0, dbError("count request", err)
 	}
 	return n, nil
 }

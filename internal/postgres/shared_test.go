@@ -293,3 +293,55 @@ func TestDatabaseGoesAway(t *testing.T) {
 		}
 	}
 }
+
+// TestCountRequest counts one key from two nodes at once (no increment
+// lost), and checks that the statement's synchronous_commit = off stays
+// in its own transaction: the connection's next commits are durable.
+func TestCountRequest(t *testing.T) {
+	dsn := testDSN(t)
+	nodes := []*DB{mustOpen(t, dsn, WithMaxConns(1)), mustOpen(t, dsn, WithMaxConns(1))}
+	ctx := context.Background()
+	start := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	var wg sync.WaitGroup
+	for _, node := range nodes {
+		wg.Go(func() {
+			for range 20 {
+				if _, err := node.CountRequest(ctx, "genesys/app_x/acme", start); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n, err := nodes[0].CountRequest(ctx, "genesys/app_x/acme", start); err != nil || n != 41 {
+		t.Errorf("CountRequest = %d, %v; want 41", n, err)
+	}
+	var sc string
+	if err := nodes[0].Pool().QueryRow(ctx, `SHOW synchronous_commit`).Scan(&sc); err != nil || sc != "on" {
+		t.Errorf("synchronous_commit after CountRequest on the same connection = %q, %v; want on", sc, err)
+	}
+}
+
+// BenchmarkCountRequest measures one request counter increment (the
+// shared request limiter's cost per request) against AddRate's durable
+// one.
+func BenchmarkCountRequest(b *testing.B) {
+	db := mustOpen(b, testDSN(b), WithMaxConns(1))
+	ctx := context.Background()
+	start := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	b.Run("CountRequest", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := db.CountRequest(ctx, "k", start); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("AddRate-durable", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := db.AddRate(ctx, "k", start); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

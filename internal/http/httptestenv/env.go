@@ -35,6 +35,7 @@ const Region = "us"
 // Env is a running server. Its fields are the parts a test may reach into
 // directly.
 type Env struct {
+	Seeder
 	Server *cvhttp.Server
 	HTTP   *httptest.Server
 	URL    string // the listener's base URL, without a trailing slash
@@ -56,7 +57,7 @@ func New(tb testing.TB, opts ...func(*cvhttp.Config)) *Env {
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}
-	e := &Env{Store: store, JWTKey: newKey(tb)}
+	e := &Env{Seeder: Seeder{Store: store}, Store: store, JWTKey: newKey(tb)}
 	if e.Blobs, err = blob.NewFS(filepath.Join(tb.TempDir(), "blobs")); err != nil {
 		tb.Fatalf("open blob store: %v", err)
 	}
@@ -97,8 +98,14 @@ func newKey(tb testing.TB) ed25519.PrivateKey {
 
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
+// Seeder seeds and reads a store through its Store interface: the
+// helpers of an Env (SQLite) and of a Node (PostgreSQL).
+type Seeder struct {
+	Store callvault.Store
+}
+
 // MustUpdate runs fn in one store transaction.
-func (e *Env) MustUpdate(tb testing.TB, fn func(tx callvault.Tx) error) {
+func (e Seeder) MustUpdate(tb testing.TB, fn func(tx callvault.Tx) error) {
 	tb.Helper()
 	if err := e.Store.Update(context.Background(), fn); err != nil {
 		tb.Fatalf("store update: %v", err)
@@ -107,7 +114,7 @@ func (e *Env) MustUpdate(tb testing.TB, fn func(tx callvault.Tx) error) {
 
 // MustTenant seeds a tenant in region (Region when ""), UTC, default
 // retention, unless it exists, and returns it.
-func (e *Env) MustTenant(tb testing.TB, id, region string) *callvault.Tenant {
+func (e Seeder) MustTenant(tb testing.TB, id, region string) *callvault.Tenant {
 	tb.Helper()
 	if t, err := e.Store.Tenant(context.Background(), id); err == nil {
 		return t
@@ -125,7 +132,7 @@ func (e *Env) MustTenant(tb testing.TB, id, region string) *callvault.Tenant {
 
 // MustUser seeds an active user of tenant with Password, the extension
 // number ext ("" for none) and roles.
-func (e *Env) MustUser(tb testing.TB, tenant, login, ext string, roles ...string) *callvault.User {
+func (e Seeder) MustUser(tb testing.TB, tenant, login, ext string, roles ...string) *callvault.User {
 	tb.Helper()
 	hash, err := credential.HashPassword(Password)
 	if err != nil {
@@ -141,7 +148,7 @@ func (e *Env) MustUser(tb testing.TB, tenant, login, ext string, roles ...string
 
 // MustApp seeds a confidential app of tenant and returns it with its
 // client secret. redirects are its registered redirect URIs.
-func (e *Env) MustApp(tb testing.TB, tenant, name string, grants []string, scopes []callvault.Permission, redirects ...string) (*callvault.App, string) {
+func (e Seeder) MustApp(tb testing.TB, tenant, name string, grants []string, scopes []callvault.Permission, redirects ...string) (*callvault.App, string) {
 	tb.Helper()
 	secret := credential.New(credential.PrefixClientSecret)
 	n := now()
@@ -153,7 +160,7 @@ func (e *Env) MustApp(tb testing.TB, tenant, name string, grants []string, scope
 }
 
 // MustAudit returns the audit records matching f, in Seq order.
-func (e *Env) MustAudit(tb testing.TB, f callvault.AuditFilter) []*callvault.AuditRecord {
+func (e Seeder) MustAudit(tb testing.TB, f callvault.AuditFilter) []*callvault.AuditRecord {
 	tb.Helper()
 	recs, err := e.Store.AuditRecords(context.Background(), f)
 	if err != nil {
