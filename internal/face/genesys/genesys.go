@@ -96,7 +96,7 @@ type Face struct {
 // New returns the face as an http.Face for Config.Faces.
 func New(o Options) cvhttp.Face {
 	return func(s *cvhttp.Server) []cvhttp.Route {
-		f := &Face{s: s, txs: map[string]*auditTx{}, limits: newLimiter(o, s.Now)}
+		f := &Face{s: s, txs: map[string]*auditTx{}, limits: newLimiter(o, s.RequestLimiter())}
 		return f.routes()
 	}
 }

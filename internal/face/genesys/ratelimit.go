@@ -1,9 +1,9 @@
 package genesys
 
 import (
+	"context"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	cvhttp "github.com/callvault/callvault/internal/http"
@@ -13,24 +13,18 @@ import (
 // per OAuth client token per minute.
 const DefaultRequestsPerMinute = 300
 
-// limiter counts API requests per client and org in fixed windows, in
-// this node's memory.
+// limiter applies the face's limit (API requests per client and org per
+// window) through the server's request limiter: in the database, shared by
+// every node, on PostgreSQL; in this node's memory on SQLite (see
+// cvhttp.RequestLimiter).
 type limiter struct {
 	limit  int
 	window time.Duration
-	now    func() time.Time
-
-	mu      sync.Mutex
-	windows map[string]*window
+	rl     cvhttp.RequestLimiter
 }
 
-type window struct {
-	start time.Time
-	n     int
-}
-
-func newLimiter(o Options, now func() time.Time) *limiter {
-	l := &limiter{limit: o.RequestsPerMinute, window: o.Window, now: now, windows: map[string]*window{}}
+func newLimiter(o Options, rl cvhttp.RequestLimiter) *limiter {
+	l := &limiter{limit: o.RequestsPerMinute, window: o.Window, rl: rl}
 	if l.limit == 0 {
 		l.limit = DefaultRequestsPerMinute
 	}
@@ -41,43 +35,43 @@ func newLimiter(o Options, now func() time.Time) *limiter {
 }
 
 // take counts one request of key and returns how long to wait when the
-// window's limit is reached (0: allowed).
-func (l *limiter) take(key string) time.Duration {
+// window's limit is reached (0: allowed). An error means the request could
+// not be counted (the database is unavailable: EUnavailable); the caller
+// refuses the request (fail closed).
+func (l *limiter) take(ctx context.Context, key string) (time.Duration, error) {
 	if l.limit < 0 {
-		return 0
+		return 0, nil
 	}
-	now := l.now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	w := l.windows[key]
-	if w == nil || now.Sub(w.start) >= l.window {
-		if len(l.windows) > 100000 {
-			for k, o := range l.windows {
-				if now.Sub(o.start) >= l.window {
-					delete(l.windows, k)
-				}
-			}
-		}
-		w = &window{start: now}
-		l.windows[key] = w
+	rate, err := l.rl.Take(ctx, "genesys/"+key, l.limit, l.window)
+	if err != nil {
+		return 0, err
 	}
-	if w.n >= l.limit {
-		return w.start.Add(l.window).Sub(now)
+	if !rate.Allowed {
+		return max(rate.Reset, time.Nanosecond), nil
 	}
-	w.n++
-	return 0
+	return 0, nil
 }
+
+// unavailableRetry is the Retry-After, in seconds, of a request refused
+// because it could not be counted (the server's own 503s say 2 s).
+const unavailableRetry = "2"
 
 // limited counts the request against its client (app, or user) in its
 // org before the handler runs: over the limit, a 429
-// too.many.requests.retry.after with Retry-After.
+// too.many.requests.retry.after with Retry-After; not counted (the
+// database is unavailable), a 503 service.unavailable with Retry-After.
 func (f *Face) limited(h handler) handler {
 	return func(w http.ResponseWriter, r *http.Request, c *cvhttp.Call) error {
 		who := c.P.AppID
 		if who == "" {
 			who = "user:" + c.P.UserID
 		}
-		if wait := f.limits.take(who + "/" + c.Tenant); wait > 0 {
+		wait, err := f.limits.take(r.Context(), who+"/"+c.Tenant)
+		if err != nil {
+			w.Header().Set("Retry-After", unavailableRetry)
+			return err
+		}
+		if wait > 0 {
 			return &cvhttp.RateLimitError{RetryAfter: wait,
 				Reason: "more than " + strconv.Itoa(f.limits.limit) + " requests of this client in org " + strconv.Quote(c.Tenant) + " within " + f.limits.window.String() + "; retry after the window ends"}
 		}

@@ -297,7 +297,7 @@ func (f *Face) writeConsent(w http.ResponseWriter, r *http.Request, status int, 
 // page (the app's name and the RingCentral permissions it asks for).
 func (f *Face) handleAuthorize(w http.ResponseWriter, r *http.Request, c *cvhttp.Call) error {
 	w.Header().Set("RCRequestId", c.RequestID)
-	f.limits.take(w, "addr:"+clientAddr(r), "", groupAuth)
+	f.limits.take(r, w, "addr:"+clientAddr(r), "", groupAuth)
 	ar, page, rerr := f.parseAuthorize(r, r.URL.Query())
 	switch {
 	case page != "":
@@ -321,7 +321,7 @@ func (f *Face) handleAuthorizeSubmit(w http.ResponseWriter, r *http.Request, c *
 	key := "addr:" + clientAddr(r)
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
-		f.limits.take(w, key, "", groupAuth)
+		f.limits.take(r, w, key, "", groupAuth)
 		writePage(w, http.StatusBadRequest, errorPage, "The form is malformed.")
 		return nil
 	}
@@ -330,7 +330,13 @@ func (f *Face) handleAuthorizeSubmit(w http.ResponseWriter, r *http.Request, c *
 	if ar != nil {
 		app = ar.app.ID
 	}
-	if wait := f.limits.take(w, "client:"+app+"/"+key, app, groupAuth); wait > 0 {
+	wait, err := f.limits.take(r, w, "client:"+app+"/"+key, app, groupAuth)
+	if err != nil { // not counted: refused (fail closed)
+		retryHeader(w, unavailableRetry)
+		writePage(w, http.StatusServiceUnavailable, errorPage, "The service is temporarily unavailable; retry later.")
+		return nil
+	}
+	if wait > 0 {
 		retryHeader(w, int((wait+time.Second-1)/time.Second))
 		writePage(w, http.StatusTooManyRequests, errorPage, "Too many sign-in attempts; retry later.")
 		return nil

@@ -62,7 +62,7 @@ func notFound(name, value string) error {
 func (f *Face) renderer(group string) cvhttp.ErrorRenderer {
 	return func(w http.ResponseWriter, r *http.Request, err error) {
 		if w.Header().Get("X-Rate-Limit-Group") == "" {
-			f.limits.take(w, "addr:"+clientAddr(r), "", group)
+			f.limits.take(r, w, "addr:"+clientAddr(r), "", group)
 		}
 		render(w, r, err)
 	}

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	cvhttp "github.com/callvault/callvault/internal/http"
@@ -24,28 +23,20 @@ const (
 // defaultLimits are RingCentral's documented defaults per minute.
 var defaultLimits = map[string]int{groupLight: 50, groupMedium: 40, groupHeavy: 10, groupAuth: 5}
 
-// limiter counts requests per client and group in fixed windows, in
-// memory, bounded: windows that ended are dropped when the table grows.
+// limiter applies RingCentral's limits (per group, per app) through the
+// server's request limiter: in the database, shared by every node, on
+// PostgreSQL; in this node's memory on SQLite (see
+// cvhttp.RequestLimiter).
 type limiter struct {
-	o      Options
-	now    func() time.Time
-	mu     sync.Mutex
-	counts map[string]*window
+	o  Options
+	rl cvhttp.RequestLimiter
 }
 
-type window struct {
-	start time.Time
-	n     int
-}
-
-// maxWindows bounds the limiter's table.
-const maxWindows = 100000
-
-func newLimiter(o Options, now func() time.Time) *limiter {
+func newLimiter(o Options, rl cvhttp.RequestLimiter) *limiter {
 	if o.Window <= 0 {
 		o.Window = time.Minute
 	}
-	return &limiter{o: o, now: now, counts: map[string]*window{}}
+	return &limiter{o: o, rl: rl}
 }
 
 func (l *limiter) limit(app, group string) int {
@@ -62,40 +53,29 @@ func (l *limiter) limit(app, group string) int {
 
 // take counts one request of key (app is the client id, for per-app
 // limits) in group, sets the X-Rate-Limit-* headers and reports how long
-// to wait when over the limit.
-func (l *limiter) take(w http.ResponseWriter, key, app, group string) (wait time.Duration) {
+// to wait when over the limit. An error means the request could not be
+// counted (the database is unavailable: EUnavailable): the caller refuses
+// the request with 503 (fail closed); the headers then say Remaining 0.
+func (l *limiter) take(r *http.Request, w http.ResponseWriter, key, app, group string) (wait time.Duration, err error) {
 	limit := l.limit(app, group)
-	now := l.now()
-	l.mu.Lock()
-	k := group + "\x00" + key
-	win := l.counts[k]
-	if win == nil || now.Sub(win.start) >= l.o.Window {
-		if win == nil && len(l.counts) >= maxWindows {
-			for kk, ww := range l.counts {
-				if now.Sub(ww.start) >= l.o.Window {
-					delete(l.counts, kk)
-				}
-			}
-		}
-		win = &window{start: now}
-		if len(l.counts) < maxWindows {
-			l.counts[k] = win
-		}
-	}
-	win.n++
-	n, start := win.n, win.start
-	l.mu.Unlock()
-	remaining := max(limit-n, 0)
+	rate, err := l.rl.Take(r.Context(), "ringcentral/"+group+"/"+key, limit, l.o.Window)
 	h := w.Header()
 	h.Set("X-Rate-Limit-Group", group)
 	h.Set("X-Rate-Limit-Limit", strconv.Itoa(limit))
-	h.Set("X-Rate-Limit-Remaining", strconv.Itoa(remaining))
+	h.Set("X-Rate-Limit-Remaining", strconv.Itoa(rate.Remaining))
 	h.Set("X-Rate-Limit-Window", strconv.Itoa(int(l.o.Window/time.Second)))
-	if limit > 0 && n > limit {
-		return start.Add(l.o.Window).Sub(now)
+	if err != nil {
+		return 0, err
 	}
-	return 0
+	if !rate.Allowed {
+		return max(rate.Reset, time.Nanosecond), nil
+	}
+	return 0, nil
 }
+
+// unavailableRetry is the Retry-After of a request refused because it
+// could not be counted against its limit (the server's own 503s say 2 s).
+const unavailableRetry = 2
 
 // limited wraps an authenticated handler: the RCRequestId header, the
 // client's rate limit (per app and user), then the handler.
@@ -103,7 +83,12 @@ func (f *Face) limited(group string, h handler) handler {
 	return func(w http.ResponseWriter, r *http.Request, c *cvhttp.Call) error {
 		w.Header().Set("RCRequestId", c.RequestID)
 		key := "app:" + c.P.AppID + "/user:" + c.P.UserID
-		if wait := f.limits.take(w, key, c.P.AppID, group); wait > 0 {
+		wait, err := f.limits.take(r, w, key, c.P.AppID, group)
+		if err != nil {
+			retryHeader(w, unavailableRetry)
+			return err
+		}
+		if wait > 0 {
 			secs := int((wait + time.Second - 1) / time.Second)
 			retryHeader(w, secs)
 			return &cvhttp.RateLimitError{Reason: "more than " + w.Header().Get("X-Rate-Limit-Limit") + " " + group +

@@ -114,7 +114,7 @@ type Face struct {
 // New returns the face as an http.Face for Config.Faces.
 func New(o Options) cvhttp.Face {
 	return func(s *cvhttp.Server) []cvhttp.Route {
-		f := &Face{s: s, limits: newLimiter(o, s.Now)}
+		f := &Face{s: s, limits: newLimiter(o, s.RequestLimiter())}
 		return f.routes()
 	}
 }

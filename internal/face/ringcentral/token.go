@@ -92,13 +92,13 @@ func (f *Face) handleToken(w http.ResponseWriter, r *http.Request, c *cvhttp.Cal
 	key := "addr:" + clientAddr(r)
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
-		f.limits.take(w, key, "", groupAuth)
+		f.limits.take(r, w, key, "", groupAuth)
 		writeOAuth(w, r, &cvhttp.OAuthError{Status: 400, Code: "invalid_request",
 			Description: "the body must be application/x-www-form-urlencoded"})
 		return nil
 	}
 	if err := r.ParseForm(); err != nil {
-		f.limits.take(w, key, "", groupAuth)
+		f.limits.take(r, w, key, "", groupAuth)
 		writeOAuth(w, r, &cvhttp.OAuthError{Status: 400, Code: "invalid_request", Description: "the form body is malformed or too large"})
 		return nil
 	}
@@ -108,7 +108,13 @@ func (f *Face) handleToken(w http.ResponseWriter, r *http.Request, c *cvhttp.Cal
 	} else {
 		app = r.PostForm.Get("client_id")
 	}
-	if wait := f.limits.take(w, "client:"+app+"/"+key, app, groupAuth); wait > 0 {
+	wait, err := f.limits.take(r, w, "client:"+app+"/"+key, app, groupAuth)
+	if err != nil { // not counted: refused (fail closed), as the server refuses what it cannot serve
+		writeOAuth(w, r, &cvhttp.OAuthError{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable",
+			Description: "the request could not be counted against its rate limit; retry later"})
+		return nil
+	}
+	if wait > 0 {
 		oe := &cvhttp.OAuthError{Status: http.StatusTooManyRequests, Code: "too_many_requests",
 			Description: "more than " + w.Header().Get("X-Rate-Limit-Limit") + " token requests per window from this client"}
 		retryHeader(w, int((wait+time.Second-1)/time.Second))
@@ -191,7 +197,7 @@ func (f *Face) resolveUsername(r *http.Request, app *callvault.App) string {
 // clients to ignore revocation errors.
 func (f *Face) handleRevoke(w http.ResponseWriter, r *http.Request, c *cvhttp.Call) error {
 	w.Header().Set("RCRequestId", c.RequestID)
-	f.limits.take(w, "addr:"+clientAddr(r), "", groupAuth)
+	f.limits.take(r, w, "addr:"+clientAddr(r), "", groupAuth)
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	tok := r.URL.Query().Get("token")
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" {
