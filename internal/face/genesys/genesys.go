@@ -27,7 +27,6 @@ package genesys
 import (
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/callvault/callvault/internal/access"
@@ -88,15 +87,12 @@ type Options struct {
 type Face struct {
 	s      *cvhttp.Server
 	limits *limiter
-
-	mu  sync.Mutex
-	txs map[string]*auditTx // asynchronous audit queries of this node, by id
 }
 
 // New returns the face as an http.Face for Config.Faces.
 func New(o Options) cvhttp.Face {
 	return func(s *cvhttp.Server) []cvhttp.Route {
-		f := &Face{s: s, txs: map[string]*auditTx{}, limits: newLimiter(o, s.RequestLimiter())}
+		f := &Face{s: s, limits: newLimiter(o, s.RequestLimiter())}
 		return f.routes()
 	}
 }
