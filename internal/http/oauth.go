@@ -228,14 +228,23 @@ func (s *Server) AuthenticateClient(r *http.Request) (*callvault.App, *OAuthErro
 func (s *Server) Grant(r *http.Request, app *callvault.App) (*TokenResponse, *OAuthError) {
 	resp, oe := s.grant(r, &client{app: app})
 	if oe != nil {
-		if oe.Status < 500 { // a server fault is not the client's failure
-			s.countFailure(r, "addr:"+clientAddr(r))
-			s.countFailure(r, "client:"+app.ID)
-		}
-		s.auditTokenRefusal(r, app, r.PostForm.Get("grant_type"), oe)
+		s.GrantRefused(r, app, r.PostForm.Get("grant_type"), oe)
 		return nil, oe
 	}
 	return resp, nil
+}
+
+// GrantRefused is what happens to every refused grant, for a face that
+// runs a grant of its own (RingCentral's authorization_code): unless the
+// refusal is the server's fault (5xx), it counts as a failed token request
+// of the client and of its address (too many block both, see
+// authenticateClient), and it is audited in the app's home tenant.
+func (s *Server) GrantRefused(r *http.Request, app *callvault.App, grant string, oe *OAuthError) {
+	if oe.Status < 500 { // a server fault is not the client's failure
+		s.countFailure(r, "addr:"+clientAddr(r))
+		s.countFailure(r, "client:"+app.ID)
+	}
+	s.auditTokenRefusal(r, app, grant, oe)
 }
 
 // RetryAfter is how long a rate-limited or unavailable client should wait

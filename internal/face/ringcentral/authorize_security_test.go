@@ -367,3 +367,27 @@ func TestAuthorizeCSRFCookieHTTPS(t *testing.T) {
 		t.Fatalf("%d cookies %+v", res.StatusCode, cs)
 	}
 }
+
+// TestRefusedCodeExchange: a refused authorization_code exchange is
+// audited as a token refusal in the app's tenant, like every refused
+// grant, and counts as a failed token request: after the server's limit
+// (10 per client) the client is blocked, even with a good password.
+func TestRefusedCodeExchange(t *testing.T) {
+	e := newRC(t, Options{})
+	for i := range 10 {
+		r := e.exchangeCode(t, credential.New(prefixCode)) // well formed, never issued
+		m := wantOAU(t, r, "invalid_grant", "OAU-140")
+		if i == 0 {
+			recs := e.MustAudit(t, callvault.AuditFilter{TenantID: "acme", RequestID: r.Header.Get("RCRequestId")})
+			if len(recs) != 1 || recs[0].EventType != callvault.EventRefuse || recs[0].Service != callvault.AuditAuth ||
+				!strings.Contains(recs[0].Details, `"grant":"authorization_code"`) {
+				t.Fatalf("audit of a refused code exchange (%v): %+v", m, recs)
+			}
+		}
+	}
+	form := url.Values{"grant_type": {"password"}, "username": {"admin"}, "password": {httptestenv.Password}}
+	r := e.post(t, "/restapi/oauth/token", "application/x-www-form-urlencoded", form.Encode(), e.full)
+	if r.Status != http.StatusTooManyRequests {
+		t.Fatalf("after 10 refused code exchanges, a password grant of the same client: %d %s, want 429", r.Status, r.Body)
+	}
+}

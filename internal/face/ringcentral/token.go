@@ -139,7 +139,9 @@ func (f *Face) handleToken(w http.ResponseWriter, r *http.Request, c *cvhttp.Cal
 	}
 	var tr *cvhttp.TokenResponse
 	if r.PostForm.Get("grant_type") == callvault.GrantAuthorizationCode {
-		tr, oe = f.exchangeCode(r, cl)
+		if tr, oe = f.exchangeCode(r, cl); oe != nil {
+			f.s.GrantRefused(r, cl, callvault.GrantAuthorizationCode, oe)
+		}
 	} else {
 		tr, oe = f.s.Grant(r, cl)
 	}
