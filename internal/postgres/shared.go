@@ -2,8 +2,12 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -59,13 +63,30 @@ func (db *DB) loadKey(ctx context.Context, name string) ([]byte, error) {
 	return k, nil
 }
 
+// maxRateKey is the longest rate_limits key stored as it is: a longer one
+// would not fit a btree entry of the primary key (about 2.7 kB).
+const maxRateKey = 512
+
+// rateKey is how key is stored in rate_limits. Keys carry values a client
+// chooses (a token request's client_id): one too long to index, or that
+// is not text to PostgreSQL (invalid UTF-8, a NUL byte), is stored as its
+// SHA-256 instead, so that it is counted like any other rather than
+// failing the statement (which would refuse the request as unavailable).
+func rateKey(key string) string {
+	if len(key) <= maxRateKey && utf8.ValidString(key) && !strings.ContainsRune(key, 0) {
+		return key
+	}
+	sum := sha256.Sum256([]byte(key))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
 // AddRate adds one to the counter of key in the window starting at start
 // (one atomic upsert) and returns the new count.
 func (db *DB) AddRate(ctx context.Context, key string, start time.Time) (int, error) {
 	var n int
 	err := db.pool.QueryRow(ctx, `INSERT INTO rate_limits (key, window_start, count) VALUES ($1, $2, 1)
 		ON CONFLICT (key, window_start) DO UPDATE SET count = rate_limits.count + 1
-		RETURNING count`, key, start.UnixMicro()).Scan(&n)
+		RETURNING count`, rateKey(key), start.UnixMicro()).Scan(&n)
 	if err != nil {
 		return 0, dbError("count rate", err)
 	}
@@ -85,7 +106,7 @@ func (db *DB) CountRequest(ctx context.Context, key string, start time.Time) (in
 	err := db.pool.QueryRow(ctx, `WITH async AS (SELECT set_config('synchronous_commit', 'off', true))
 		INSERT INTO rate_limits (key, window_start, count) SELECT $1::text, $2::bigint, 1 FROM async
 		ON CONFLICT (key, window_start) DO UPDATE SET count = rate_limits.count + 1
-		RETURNING count`, key, start.UnixMicro()).Scan(&n)
+		RETURNING count`, rateKey(key), start.UnixMicro()).Scan(&n)
 	if err != nil {
 		return 0, dbError("count request", err)
 	}
@@ -97,7 +118,7 @@ func (db *DB) CountRequest(ctx context.Context, key string, start time.Time) (in
 func (db *DB) Rate(ctx context.Context, key string, start time.Time) (int, error) {
 	var n int
 	err := db.pool.QueryRow(ctx, `SELECT coalesce(max(count), 0) FROM rate_limits WHERE key = $1 AND window_start = $2`,
-		key, start.UnixMicro()).Scan(&n)
+		rateKey(key), start.UnixMicro()).Scan(&n)
 	if err != nil {
 		return 0, dbError("read rate", err)
 	}

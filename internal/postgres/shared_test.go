@@ -323,6 +323,37 @@ func TestCountRequest(t *testing.T) {
 	}
 }
 
+// TestRateKeysClientChosen: rate keys carry values a client chooses (a
+// token request's client_id); one longer than a btree entry, with a NUL
+// byte or with invalid UTF-8 is counted like any other (AddRate, Rate,
+// CountRequest), each apart from the others, instead of failing the
+// statement (a 503 for the request).
+func TestRateKeysClientChosen(t *testing.T) {
+	db := mustOpen(t, testDSN(t))
+	ctx := context.Background()
+	start := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	long := make([]byte, 4000)
+	for i := range long {
+		long[i] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[(i*i*7+i*13)%64^(i/64)%64]
+	}
+	keys := []string{"client:" + string(long), "client:" + string(long[:3999]), "client:app\x00x", "client:app\xff\xfe", "client:app"}
+	for i, k := range keys {
+		for j := 1; j <= i+1; j++ {
+			if n, err := db.AddRate(ctx, k, start); err != nil || n != j {
+				t.Fatalf("AddRate(key %d) = %d, %v; want %d", i, n, err, j)
+			}
+		}
+	}
+	for i, k := range keys {
+		if n, err := db.Rate(ctx, k, start); err != nil || n != i+1 {
+			t.Errorf("Rate(key %d) = %d, %v; want %d", i, n, err, i+1)
+		}
+		if n, err := db.CountRequest(ctx, "ringcentral/Auth/"+k, start); err != nil || n != 1 {
+			t.Errorf("CountRequest(key %d) = %d, %v; want 1", i, n, err)
+		}
+	}
+}
+
 // BenchmarkCountRequest measures one request counter increment (the
 // shared request limiter's cost per request) against AddRate's durable
 // one.
