@@ -425,3 +425,37 @@ func reportLatency(b *testing.B, lat []time.Duration) {
 	b.ReportMetric(q(0.50), "p50-ms")
 	b.ReportMetric(q(0.99), "p99-ms")
 }
+
+// BenchmarkCommitLatency stores 80 batches of 5000 records (0 → 400,000),
+// one durable transaction each, and reports the total and the
+// distribution of the transactions' times: a checkpoint that runs inside
+// a commit shows in the slow end. Run it with -test.benchtime 1x (each
+// iteration is the whole run, into a new database).
+func BenchmarkCommitLatency(b *testing.B) {
+	const commits, size = 80, 5000
+	ctx := context.Background()
+	for range b.N {
+		db := openBench(b, filepath.Join(b.TempDir(), "cv.db"))
+		stream := newBenchStream(1, "acme")
+		ds := make([]time.Duration, 0, commits)
+		for range commits {
+			recs := stream.next(size)
+			t0 := time.Now()
+			if err := db.Update(ctx, func(tx callvault.Tx) error { _, err := tx.PutCalls(recs); return err }); err != nil {
+				b.Fatal(err)
+			}
+			ds = append(ds, time.Since(t0))
+		}
+		var sum time.Duration
+		for _, d := range ds {
+			sum += d
+		}
+		slices.Sort(ds)
+		ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+		b.ReportMetric(ms(sum), "total-ms")
+		b.ReportMetric(ms(ds[commits/2]), "p50-ms")
+		b.ReportMetric(ms(ds[commits*9/10]), "p90-ms")
+		b.ReportMetric(ms(ds[commits-1]), "max-ms")
+		db.Close()
+	}
+}
