@@ -221,8 +221,13 @@ func (l *memoryRequestLimiter) Take(_ context.Context, key string, limit int, w 
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	win := l.keys[key]
-	if win == nil || !now.Before(win.start.Add(w)) {
-		if win == nil && len(l.keys) >= maxRequestWindows {
+	switch {
+	case win != nil && !now.Before(win.start.Add(w)):
+		// The key's window ended: a new one, in its place in the table
+		// (a full table must not leave the key uncounted from now on).
+		win.start, win.n = now, 0
+	case win == nil:
+		if len(l.keys) >= maxRequestWindows {
 			for k, o := range l.keys {
 				if !now.Before(o.start.Add(w)) {
 					delete(l.keys, k)

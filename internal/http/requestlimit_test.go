@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -56,6 +57,27 @@ func TestMemoryRequestLimiter(t *testing.T) {
 	clock.Advance(40 * time.Second)
 	if r, _ := l.Take(ctx, "k", 3, time.Minute); !r.Allowed || r.Count != 1 {
 		t.Fatalf("next window (starting at the first request): %+v", r)
+	}
+}
+
+// TestMemoryRequestLimiterFullTable: a key already in a full table whose
+// window ended starts its next window in place, and is limited in it.
+func TestMemoryRequestLimiterFullTable(t *testing.T) {
+	ctx := context.Background()
+	clock := newOAClock()
+	l := NewMemoryRequestLimiter(clock.Now)
+	if r, _ := l.Take(ctx, "k", 3, time.Minute); !r.Allowed {
+		t.Fatalf("first request: %+v", r)
+	}
+	for i := 1; i < maxRequestWindows; i++ {
+		l.Take(ctx, "fill/"+strconv.Itoa(i), 3, time.Minute)
+	}
+	clock.Advance(time.Minute)
+	for i := 1; i <= 5; i++ {
+		r, err := l.Take(ctx, "k", 3, time.Minute)
+		if err != nil || r.Allowed != (i <= 3) || r.Count != i {
+			t.Fatalf("request %d in the next window, table full: %+v, %v; want counted, refused after 3", i, r, err)
+		}
 	}
 }
 
