@@ -194,22 +194,44 @@ const maxRequestWindows = 100000
 // memoryRequestLimiter counts requests per key in this node's memory, in
 // fixed windows that start at a key's first request.
 type memoryRequestLimiter struct {
-	now  func() time.Time
-	mu   sync.Mutex
-	keys map[string]*window
+	now       func() time.Time
+	mu        sync.Mutex
+	keys      map[string]*reqWindow
+	overflow  map[overflowKey]*reqWindow // keys the full table had no room for
+	lastPurge time.Time
+}
+
+// reqWindow is one key's window: it ends at start + length.
+type reqWindow struct {
+	start  time.Time
+	length time.Duration
+	n      int
+}
+
+func (w *reqWindow) ended(now time.Time) bool { return !now.Before(w.start.Add(w.length)) }
+
+// overflowKey names the shared window of the keys a full table had no
+// room for, one per limit and window length.
+type overflowKey struct {
+	limit  int
+	length time.Duration
 }
 
 // NewMemoryRequestLimiter returns a node-local RequestLimiter: requests
 // are counted in memory, in windows that start at a key's first request.
-// Its table is bounded (100,000 keys; windows that ended are dropped when
-// it is full, and a key that finds it full of current windows is not
-// limited). It is exact for one node and costs no I/O; with several nodes
+// Its table is bounded (100,000 keys). When it is full, windows that
+// ended are dropped (at most once a second, each by its own length); a
+// new key that still finds no room is counted in one window shared by
+// every such key with the same limit and window length, so that a flood
+// of distinct keys (say, made-up client ids) is limited together instead
+// of not at all, while the keys already in the table keep their own
+// counts. It is exact for one node and costs no I/O; with several nodes
 // each node counts alone, so use NewStoreRequestLimiter there.
 func NewMemoryRequestLimiter(now func() time.Time) RequestLimiter {
 	if now == nil {
 		now = time.Now
 	}
-	return &memoryRequestLimiter{now: now, keys: map[string]*window{}}
+	return &memoryRequestLimiter{now: now, keys: map[string]*reqWindow{}, overflow: map[overflowKey]*reqWindow{}}
 }
 
 // Take counts one request of key in its current window.
@@ -221,26 +243,33 @@ func (l *memoryRequestLimiter) Take(_ context.Context, key string, limit int, w 
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	win := l.keys[key]
-	switch {
-	case win != nil && !now.Before(win.start.Add(w)):
-		// The key's window ended: a new one, in its place in the table
-		// (a full table must not leave the key uncounted from now on).
-		win.start, win.n = now, 0
-	case win == nil:
-		if len(l.keys) >= maxRequestWindows {
+	if win == nil {
+		if len(l.keys) >= maxRequestWindows && now.Sub(l.lastPurge) >= time.Second {
+			l.lastPurge = now
 			for k, o := range l.keys {
-				if !now.Before(o.start.Add(w)) {
+				if o.ended(now) {
 					delete(l.keys, k)
 				}
 			}
 		}
-		win = &window{start: now}
 		if len(l.keys) < maxRequestWindows {
+			win = &reqWindow{start: now, length: w}
 			l.keys[key] = win
+		} else {
+			ok := overflowKey{limit, w}
+			if win = l.overflow[ok]; win == nil {
+				win = &reqWindow{start: now, length: w}
+				l.overflow[ok] = win
+			}
 		}
 	}
+	if win.ended(now) {
+		// A new window, in the old one's place (a full table must not
+		// leave a known key uncounted).
+		win.start, win.length, win.n = now, w, 0
+	}
 	win.n++
-	return rateOf(win.n, limit, win.start.Add(w).Sub(now)), nil
+	return rateOf(win.n, limit, win.start.Add(win.length).Sub(now)), nil
 }
 
 // pruneHorizon is how old a counter's window must be before a store

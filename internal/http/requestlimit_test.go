@@ -81,6 +81,42 @@ func TestMemoryRequestLimiterFullTable(t *testing.T) {
 	}
 }
 
+// TestMemoryRequestLimiterFlood: a table full of current windows (a flood
+// of made-up keys) does not switch limits off: new keys share one limited
+// window, while keys in the table keep their own counts; and purging the
+// table judges each window by its own length, so a long window is not
+// dropped by a request with a shorter one.
+func TestMemoryRequestLimiterFlood(t *testing.T) {
+	ctx := context.Background()
+	clock := newOAClock()
+	l := NewMemoryRequestLimiter(clock.Now)
+	l.Take(ctx, "long", 2, time.Hour)
+	for i := 1; i < maxRequestWindows; i++ {
+		l.Take(ctx, "flood/"+strconv.Itoa(i), 3, time.Minute)
+	}
+	for i := 1; i <= 5; i++ {
+		r, _ := l.Take(ctx, "new/"+strconv.Itoa(i), 3, time.Minute)
+		if r.Allowed != (i <= 3) || r.Count != i {
+			t.Fatalf("new key %d with the table full: %+v; want the new keys counted together, refused after 3", i, r)
+		}
+	}
+	if r, _ := l.Take(ctx, "flood/7", 3, time.Minute); !r.Allowed || r.Count != 2 {
+		t.Fatalf("a key in the table: %+v; want its own count, 2", r)
+	}
+	// A minute later the flood's windows have ended and are purged; the
+	// hour-long window of "long" has not and keeps its count.
+	clock.Advance(time.Minute)
+	if r, _ := l.Take(ctx, "new/after", 3, time.Minute); !r.Allowed || r.Count != 1 {
+		t.Fatalf("a new key after the flood's windows ended: %+v", r)
+	}
+	if r, _ := l.Take(ctx, "long", 2, time.Hour); !r.Allowed || r.Count != 2 {
+		t.Fatalf("the hour-long window after a purge by one-minute windows: %+v; want count 2", r)
+	}
+	if r, _ := l.Take(ctx, "long", 2, time.Hour); r.Allowed {
+		t.Fatalf("the hour-long window's third request: %+v; want refused", r)
+	}
+}
+
 // TestStoreRequestLimiter: two nodes' limiters over one store count
 // together in aligned windows, prune in the background at most once a
 // minute per node, and fail closed (EUnavailable) when the store fails.
