@@ -64,7 +64,7 @@ func usOrNil(t time.Time) any {
 // what and key (see notFound).
 func getOne[T any](ctx context.Context, q querier, what, key string, scan func(scanner) (*T, error), query string, args ...any) (*T, error) {
 	v, err := scan(q.QueryRow(ctx, query, args...))
-	if errors.Is(err, pgx.ErrNoRows) {
+	if errors.Is(err, pgx.ErrNoRows) || isBadText(err) {
 		return nil, notFound(what, key)
 	}
 	if err != nil {
@@ -73,9 +73,13 @@ func getOne[T any](ctx context.Context, q querier, what, key string, scan func(s
 	return v, nil
 }
 
-// getAll runs a query and scans every row; no rows give an empty slice.
+// getAll runs a query and scans every row; no rows give an empty slice,
+// and so does an argument no stored row can hold (see isBadText).
 func getAll[T any](ctx context.Context, q querier, what string, scan func(scanner) (*T, error), query string, args ...any) ([]*T, error) {
 	rows, err := q.Query(ctx, query, args...)
+	if isBadText(err) {
+		return []*T{}, nil
+	}
 	if err != nil {
 		return nil, dbError("list "+what, err)
 	}
@@ -88,7 +92,9 @@ func getAll[T any](ctx context.Context, q querier, what string, scan func(scanne
 		}
 		out = append(out, v)
 	}
-	if err := rows.Err(); err != nil {
+	if err := rows.Err(); isBadText(err) {
+		return []*T{}, nil
+	} else if err != nil {
 		return nil, dbError("list "+what, err)
 	}
 	return out, nil

@@ -226,7 +226,13 @@ func (db *DB) Close() error {
 const (
 	codeUniqueViolation     = "23505"
 	codeForeignKeyViolation = "23503"
+	codeBadText             = "22021" // character_not_in_repertoire: a NUL byte, or bytes that are not UTF-8
 )
+
+// isBadText reports whether err is PostgreSQL refusing a text argument it
+// cannot hold (a NUL byte, or bytes that are not UTF-8). No stored row
+// holds such a value, so a lookup by it finds nothing.
+func isBadText(err error) bool { return pgCode(err) == codeBadText }
 
 // pgCode returns the SQLSTATE of err, "" when it is not a server error.
 func pgCode(err error) string {
@@ -273,6 +279,9 @@ func unavailable(err error) bool {
 // dbError wraps an unexpected database error with what was being done. A
 // database that cannot serve now (see unavailable) becomes EUnavailable.
 func dbError(what string, err error) error {
+	if isBadText(err) {
+		return callvault.Errorf(callvault.EInvalid, "%s: a text value holds a NUL byte or bytes that are not UTF-8", what)
+	}
 	if unavailable(err) {
 		return &callvault.Error{Code: callvault.EUnavailable, Message: "the database is unavailable; retry later",
 			Err: fmt.Errorf("postgres: %s: %w", what, err)}
