@@ -385,11 +385,12 @@ func (f *Face) handleAuthorizeSubmit(w http.ResponseWriter, r *http.Request, c *
 }
 
 // exchangeCode is grant_type=authorization_code at the token endpoint:
-// the code is consumed (revoked) by this first exchange whatever its
-// outcome, then its client, expiry, redirect_uri and PKCE verifier are
-// checked, and tokens are issued for its user together with the code's use
-// record. A code used before is refused and the tokens issued from it are
-// revoked (codeReused).
+// the code's client, expiry, redirect_uri and PKCE verifier are checked (a
+// code failing the redirect_uri, verifier or user check is spent), then
+// the code is consumed (revoked) in the transaction that issues tokens for
+// its user and stores the code's use record, so a store failure leaves it
+// usable for a retry. A code used before is refused and the tokens issued
+// from it are revoked (codeReused).
 func (f *Face) exchangeCode(r *http.Request, app *callvault.App) (*cvhttp.TokenResponse, *cvhttp.OAuthError) {
 	bad := func(desc string) *cvhttp.OAuthError {
 		return &cvhttp.OAuthError{Status: http.StatusBadRequest, Code: "invalid_grant", Description: desc}
@@ -404,30 +405,25 @@ func (f *Face) exchangeCode(r *http.Request, app *callvault.App) (*cvhttp.TokenR
 	}
 	ctx := r.Context()
 	hash := credential.Hash(code)
-	var t *callvault.Token
-	err := f.s.Store().Update(ctx, func(tx callvault.Tx) error {
-		var err error
-		if t, err = tx.Token(ctx, hash); err != nil {
-			return err
-		}
-		if t.Kind != tokenCode || t.AppID != app.ID {
-			return callvault.Errorf(callvault.ENotFound, "no such code")
-		}
-		if !t.RevokedAt.IsZero() {
-			return callvault.Errorf(callvault.EConflict, "code already used")
-		}
-		return tx.RevokeToken(hash, f.s.Now())
-	})
+	t, err := f.s.Store().Token(ctx, hash)
 	switch {
-	case callvault.IsNotFound(err):
+	case callvault.IsNotFound(err), err == nil && (t.Kind != tokenCode || t.AppID != app.ID):
 		return nil, bad("the authorization code is not known for this client")
-	case callvault.IsConflict(err):
-		return nil, f.codeReused(r, app, t)
 	case err != nil:
 		return nil, &cvhttp.OAuthError{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable", Description: "the store is unavailable; retry later"}
+	case !t.RevokedAt.IsZero():
+		return nil, f.codeReused(r, app, t)
 	}
 	if !f.s.Now().Before(t.ExpiresAt) {
 		return nil, bad("the authorization code expired (codes live 60 s); start the authorization again")
+	}
+	// A code that fails a check below is spent, as if it had been used:
+	// guessing its verifier or redirect_uri gets one try. If the store
+	// fails here the code stays usable until it expires (60 s), still
+	// bound to its verifier and redirect_uri.
+	spend := func(oe *cvhttp.OAuthError) *cvhttp.OAuthError {
+		_ = f.s.Store().Update(ctx, func(tx callvault.Tx) error { return tx.RevokeToken(hash, f.s.Now()) })
+		return oe
 	}
 	redirect, verifier := r.PostForm.Get("redirect_uri"), r.PostForm.Get("code_verifier")
 	if redirect == "" && len(app.RedirectURIs) == 1 {
@@ -436,21 +432,36 @@ func (f *Face) exchangeCode(r *http.Request, app *callvault.App) (*cvhttp.TokenR
 	switch t.FamilyID {
 	case codeBinding(redirect, "", ""), codeBinding(redirect, "plain", verifier), codeBinding(redirect, "S256", s256(verifier)):
 	default:
-		return nil, bad("redirect_uri or code_verifier does not match the authorization request")
+		return nil, spend(bad("redirect_uri or code_verifier does not match the authorization request"))
 	}
 	u, err := f.s.Store().User(ctx, t.TenantID, t.UserID)
 	if err != nil || u.Status != callvault.UserActive {
-		return nil, bad("the code's user no longer exists or is disabled")
+		return nil, spend(bad("the code's user no longer exists or is disabled"))
 	}
+	// The code is consumed in the transaction that issues its tokens, so
+	// that a failure there leaves it unused (the client may retry), and a
+	// concurrent exchange or replay either finds it consumed or meets the
+	// use record's unique hash.
 	reused := false
 	tr, oe := f.s.IssueWithin(r, app, t.TenantID, t.UserID, intersectPerms(t.Scopes, app.Scopes), callvault.GrantAuthorizationCode,
 		func(tx callvault.Tx, family string) error {
 			now := f.s.Now().UTC().Truncate(time.Microsecond)
-			err := tx.CreateToken(&callvault.Token{Hash: codeUseHash(hash), TenantID: t.TenantID, Kind: tokenCodeUse, AppID: app.ID,
+			cur, err := tx.Token(ctx, hash) // locks the code's row on PostgreSQL
+			if err != nil {
+				return err
+			}
+			if !cur.RevokedAt.IsZero() {
+				reused = true
+				return &cvhttp.OAuthError{Status: http.StatusBadRequest, Code: "invalid_grant"}
+			}
+			if err := tx.RevokeToken(hash, now); err != nil {
+				return err
+			}
+			err = tx.CreateToken(&callvault.Token{Hash: codeUseHash(hash), TenantID: t.TenantID, Kind: tokenCodeUse, AppID: app.ID,
 				UserID: t.UserID, Scopes: []callvault.Permission{}, Grant: callvault.GrantAuthorizationCode, FamilyID: family,
 				IssuedAt: now, ExpiresAt: t.ExpiresAt})
 			if callvault.IsConflict(err) {
-				// Another exchange or a replay of this code came first.
+				// A replay of this code came first.
 				reused = true
 				return &cvhttp.OAuthError{Status: http.StatusBadRequest, Code: "invalid_grant"}
 			}

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -390,4 +391,58 @@ func TestRefusedCodeExchange(t *testing.T) {
 	if r.Status != http.StatusTooManyRequests {
 		t.Fatalf("after 10 refused code exchanges, a password grant of the same client: %d %s, want 429", r.Status, r.Body)
 	}
+}
+
+// failIssuing is a store whose next transaction that issues an access
+// token fails (after its writes, so they are rolled back), once armed.
+type failIssuing struct {
+	callvault.Store
+	armed atomic.Bool
+}
+
+type watchTx struct {
+	callvault.Tx
+	issued *bool
+}
+
+func (t watchTx) CreateToken(x *callvault.Token) error {
+	if x.Kind == callvault.TokenAccess {
+		*t.issued = true
+	}
+	return t.Tx.CreateToken(x)
+}
+
+func (s *failIssuing) Update(ctx context.Context, fn func(tx callvault.Tx) error) error {
+	return s.Store.Update(ctx, func(tx callvault.Tx) error {
+		issued := false
+		if err := fn(watchTx{Tx: tx, issued: &issued}); err != nil {
+			return err
+		}
+		if issued && s.armed.CompareAndSwap(true, false) {
+			return callvault.Errorf(callvault.EUnavailable, "injected store failure")
+		}
+		return nil
+	})
+}
+
+// TestCodeExchangeStoreFailure: when the transaction that issues a code's
+// tokens fails, the code is not spent: the 503 says retry, and the retry
+// gets the tokens (the code is consumed in that same transaction).
+func TestCodeExchangeStoreFailure(t *testing.T) {
+	var fs *failIssuing
+	e := newRC(t, Options{}, func(c *cvhttp.Config) {
+		fs = &failIssuing{Store: c.Store}
+		c.Store = fs
+	})
+	code := authCode(t, e)
+	fs.armed.Store(true)
+	r := e.exchangeCode(t, code)
+	if r.Status != http.StatusServiceUnavailable {
+		t.Fatalf("exchange with the store failing: %d %s, want 503", r.Status, r.Body)
+	}
+	if fs.armed.Load() {
+		t.Fatal("the injected failure did not happen")
+	}
+	m := e.exchangeCode(t, code).want(t, 200).Map(t)
+	e.get(t, logPath, m["access_token"].(string)).want(t, 200)
 }

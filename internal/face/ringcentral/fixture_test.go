@@ -41,13 +41,14 @@ var callScopes = []callvault.Permission{callvault.PermCallsRead, callvault.PermC
 var rcGrants = []string{callvault.GrantPassword, callvault.GrantRefreshToken, callvault.GrantJWTBearer, callvault.GrantAuthorizationCode}
 
 // newRC starts the server with the face (opts; generous limits when
-// opts.Limits is nil) and seeds acme.
-func newRC(t *testing.T, opts Options) *rcEnv {
+// opts.Limits is nil), changed further by config, and seeds acme.
+func newRC(t *testing.T, opts Options, config ...func(*cvhttp.Config)) *rcEnv {
 	t.Helper()
 	if opts.Limits == nil {
 		opts.Limits = generous
 	}
-	e := &rcEnv{t: t, Env: httptestenv.New(t, func(c *cvhttp.Config) { c.Faces = []cvhttp.Face{New(opts)} }),
+	config = append([]func(*cvhttp.Config){func(c *cvhttp.Config) { c.Faces = []cvhttp.Face{New(opts)} }}, config...)
+	e := &rcEnv{t: t, Env: httptestenv.New(t, config...),
 		now: time.Now().UTC().Truncate(time.Millisecond), secrets: map[string]string{}}
 	e.MustTenant(t, "acme", "")
 	e.admin = e.MustUser(t, "acme", "admin", "101", callvault.RoleAdmin)
