@@ -98,3 +98,41 @@ func FuzzFastRecord(f *testing.F) {
 	f.Add(`{"id":"a","startTime":"2025-01-01T00:00:00Z","durationMs":5,"direction":"Inbound","legs":[{"legType":"x","master":true}]}`)
 	f.Fuzz(func(t *testing.T, data string) { decodeBoth(t, data) })
 }
+
+// TestArenaRecords: records read by NDJSONReader keep their strings in
+// its arena, not in a copy of their line; they are the records
+// DecodeRecord gives for the same lines, and stay intact while later lines
+// are read into the same (reused) line buffer and arena chunks fill up.
+func TestArenaRecords(t *testing.T) {
+	s := callgen.NewStream(11, "acme", time.Date(2025, 1, 6, 8, 0, 0, 0, time.UTC), 2*time.Second)
+	var buf []byte
+	const n = 2000 // several 64 KiB chunks
+	for range n {
+		buf = callgen.AppendNDJSON(buf, s.Next())
+	}
+	lines := strings.Split(strings.TrimSuffix(string(buf), "\n"), "\n")
+	r := NewNDJSONReader(strings.NewReader(string(buf)))
+	var got []any
+	for {
+		rec, _, err := r.Next()
+		if err != nil {
+			break
+		}
+		got = append(got, rec)
+	}
+	if len(got) != n {
+		t.Fatalf("read %d records, want %d", len(got), n)
+	}
+	if len(r.arena.chunk) == 0 {
+		t.Fatal("the reader kept no strings in its arena")
+	}
+	for i, l := range lines {
+		want, err := DecodeRecord([]byte(l))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got[i], any(want)) {
+			t.Fatalf("record %d from the reader differs from DecodeRecord:\n%+v\n%+v", i, got[i], want)
+		}
+	}
+}

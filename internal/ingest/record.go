@@ -87,9 +87,15 @@ var slowRecords = false
 // ingestedAt), are rejected by name. Errors are FieldErrors or a
 // *callvault.Error, all with code EInvalid.
 func DecodeRecord(data []byte) (*callvault.CallRecord, error) {
+	return decodeRecord(data, nil)
+}
+
+// decodeRecord is DecodeRecord keeping the record's strings in a (see
+// arena; with a nil a they share one copy of data).
+func decodeRecord(data []byte, a *arena) (*callvault.CallRecord, error) {
 	var w wireRecord
 	var legs []wireLeg
-	if slowRecords || !fastRecord(data, &w, &legs) {
+	if slowRecords || !fastRecord(data, &w, &legs, a) {
 		w, legs = wireRecord{}, nil
 		if err := decodeStrict(data, &w, "", recordFields, map[string][]string{"from": partyFields, "to": partyFields}); err != nil {
 			return nil, err
@@ -284,6 +290,7 @@ func unknownPath(data []byte, name string, fields []string, nested map[string][]
 // per line, with bounded memory. Blank lines are skipped.
 type NDJSONReader struct {
 	lines *lineReader
+	arena arena // the records' strings (see arena)
 }
 
 // NewNDJSONReader returns a reader of the NDJSON records in r. Lines may
@@ -309,7 +316,7 @@ func (n *NDJSONReader) Next() (*callvault.CallRecord, int, error) {
 		if blank(b) {
 			continue
 		}
-		rec, err := DecodeRecord(b)
+		rec, err := decodeRecord(b, &n.arena)
 		if err != nil {
 			return nil, num, at("line", num, err)
 		}
