@@ -10,21 +10,8 @@ import (
 
 	"github.com/callvault/callvault/internal/callvault"
 	"github.com/callvault/callvault/internal/sqlbuild"
+	"github.com/callvault/callvault/internal/sqlrow"
 )
-
-const auditCols = `tenant_id, seq, id, service, display_name, ts, event_type, entity_type, entity_key,
-	audit_user_id, impersonator, details, correlation_type, correlation_id, request_id, principal,
-	outcome, trace, prev_hash, hash`
-
-func scanAudit(sc scanner) (*callvault.AuditRecord, error) {
-	var r callvault.AuditRecord
-	var ts int64
-	err := sc.Scan(&r.TenantID, &r.Seq, &r.ID, &r.Service, &r.DisplayName, &ts, &r.EventType, &r.EntityType,
-		&r.EntityKey, &r.AuditUserID, &r.Impersonator, &r.Details, &r.CorrelationType, &r.CorrelationID,
-		&r.RequestID, &r.Principal, &r.Outcome, &r.Trace, &r.PrevHash, &r.Hash)
-	r.Timestamp = time.UnixMicro(ts).UTC()
-	return &r, err
-}
 
 // chainHead is the last record of a tenant's chain.
 type chainHead struct {
@@ -56,24 +43,18 @@ func (r reader) AuditRecords(ctx context.Context, f callvault.AuditFilter) ([]*c
 	if err := sqlbuild.AuditConds(&f, w); err != nil {
 		return nil, err
 	}
-	query := `SELECT ` + auditCols + ` FROM audit WHERE ` + w.String() + ` ORDER BY seq`
+	query := `SELECT ` + sqlrow.AuditCols + ` FROM audit WHERE ` + w.String() + ` ORDER BY seq`
 	if f.Limit > 0 {
 		query += ` LIMIT ` + w.Arg(f.Limit)
 	}
-	return getAll(ctx, r.q, "audit records", scanAudit, query, w.Args()...)
+	return getAll(ctx, r.q, "audit records", sqlrow.ScanAudit, query, w.Args()...)
 }
 
 // Checkpoints lists the tenant's signed checkpoints in ascending Seq order.
 func (r reader) Checkpoints(ctx context.Context, tenantID string) ([]*callvault.Checkpoint, error) {
-	return getAll(ctx, r.q, "checkpoints", scanCheckpoint,
+	return getAll(ctx, r.q, "checkpoints", sqlrow.ScanCheckpoint,
 		`SELECT tenant_id, seq, hash, created_at, key_id, signature FROM checkpoints
 		 WHERE tenant_id = $1 ORDER BY seq, key_id`, tenantID)
-}
-
-func scanCheckpoint(sc scanner) (*callvault.Checkpoint, error) {
-	var c callvault.Checkpoint
-	err := sc.Scan(&c.TenantID, &c.Seq, &c.Hash, tm(&c.CreatedAt), &c.KeyID, &c.Signature)
-	return &c, err
 }
 
 // PutCheckpoint stores a signed checkpoint; EConflict if the tenant already
@@ -86,7 +67,7 @@ func (t *tx) PutCheckpoint(c *callvault.Checkpoint) error {
 		return err
 	}
 	_, err := t.exec(`INSERT INTO checkpoints (tenant_id, seq, hash, created_at, key_id, signature) VALUES ($1, $2, $3, $4, $5, $6)`,
-		c.TenantID, c.Seq, c.Hash, tm(&c.CreatedAt), c.KeyID, c.Signature)
+		c.TenantID, c.Seq, c.Hash, sqlrow.Time(&c.CreatedAt), c.KeyID, c.Signature)
 	if isUnique(err) {
 		return callvault.Errorf(callvault.EConflict, "checkpoint at seq %d already exists", c.Seq)
 	}
@@ -184,7 +165,7 @@ func (t *tx) AppendAudit(recs ...*callvault.AuditRecord) error {
 		}
 		b := &pgx.Batch{}
 		for _, row := range rows {
-			b.Queue(`INSERT INTO audit (`+auditCols+`)
+			b.Queue(`INSERT INTO audit (`+sqlrow.AuditCols+`)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`, row...)
 		}
 		for tenant, h := range heads {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/callvault/callvault/internal/callvault"
 	"github.com/callvault/callvault/internal/sqlbuild"
+	"github.com/callvault/callvault/internal/sqlrow"
 )
 
 // Call records.
@@ -45,17 +46,17 @@ func callRow(r *callvault.CallRecord, seq, nowUs int64) []any {
 	}
 	return []any{r.TenantID, r.ID, r.Start.UnixMicro(), seq, r.Direction, r.Type, r.Result,
 		r.SiteID, r.Extension, r.From.PhoneNumber, r.To.PhoneNumber, r.SessionID, r.TelephonySessionID,
-		len(r.RecordingIDs) > 0, r.LegalHold, usOrNil(r.Answer), usOrNil(r.End), r.DurationMs, r.TalkMs, nowUs,
+		len(r.RecordingIDs) > 0, r.LegalHold, sqlrow.MicrosOrNil(r.Answer), sqlrow.MicrosOrNil(r.End), r.DurationMs, r.TalkMs, nowUs,
 		r.Action, r.Transport, r.From.Name, r.From.ExtensionID, r.From.ExtensionNumber,
 		r.To.Name, r.To.ExtensionID, r.To.ExtensionNumber, legs, recs}
 }
 
-func scanCall(sc scanner) (*callvault.CallRecord, error) {
+func scanCall(sc sqlrow.Scanner) (*callvault.CallRecord, error) {
 	var r callvault.CallRecord
 	var start, ingested int64
 	err := sc.Scan(&r.TenantID, &r.ID, &start, &r.IngestSeq, &r.Direction, &r.Type, &r.Result, &r.SiteID,
 		&r.Extension, &r.From.PhoneNumber, &r.To.PhoneNumber, &r.SessionID, &r.TelephonySessionID,
-		&r.LegalHold, tm(&r.Answer), tm(&r.End), &r.DurationMs, &r.TalkMs, &ingested,
+		&r.LegalHold, sqlrow.Time(&r.Answer), sqlrow.Time(&r.End), &r.DurationMs, &r.TalkMs, &ingested,
 		&r.Action, &r.Transport, &r.From.Name, &r.From.ExtensionID, &r.From.ExtensionNumber,
 		&r.To.Name, &r.To.ExtensionID, &r.To.ExtensionNumber, &r.Legs, &r.RecordingIDs)
 	if err != nil {
@@ -132,7 +133,7 @@ func (r reader) AggregateCalls(ctx context.Context, a callvault.CallAggregate) (
 	if err != nil {
 		return nil, err
 	}
-	return getAll(ctx, r.q, "call aggregates", func(sc scanner) (*callvault.CallBucket, error) {
+	return getAll(ctx, r.q, "call aggregates", func(sc sqlrow.Scanner) (*callvault.CallBucket, error) {
 		var b callvault.CallBucket
 		var hour *int64
 		if err := sc.Scan(&hour, &b.Key, &b.Calls, &b.Answered, &b.Missed, &b.TalkMs); err != nil {
@@ -431,8 +432,8 @@ func (t *tx) putCalls(records []*callvault.CallRecord, now time.Time, seqs []int
 func (t *tx) DeleteCalls(tenantID string, ids []string) ([]*callvault.Recording, error) {
 	var recs []*callvault.Recording
 	err := t.atomic("delete_calls", func() error {
-		got, err := getAll(t.ctx, t.tx, "recordings", scanRecording,
-			`DELETE FROM recordings WHERE tenant_id = $1 AND call_id = ANY($2) RETURNING `+recordingCols, tenantID, ids)
+		got, err := getAll(t.ctx, t.tx, "recordings", sqlrow.ScanRecording,
+			`DELETE FROM recordings WHERE tenant_id = $1 AND call_id = ANY($2) RETURNING `+sqlrow.RecordingCols, tenantID, ids)
 		if err != nil {
 			return err
 		}
@@ -522,8 +523,8 @@ func (t *tx) PutCallEvents(events []*callvault.CallEvent) ([]bool, error) {
 				e.ReceivedAt = now
 			}
 			e.ReceivedAt = e.ReceivedAt.UTC().Truncate(time.Microsecond)
-			rows = append(rows, []any{e.TenantID, e.Seq, e.ID, e.CallID, e.Type, usOrNil(e.Timestamp), e.SiteID,
-				e.Direction, e.From, e.To, e.Result, e.RecordingID, e.TransferTo, usOrNil(e.ReceivedAt)})
+			rows = append(rows, []any{e.TenantID, e.Seq, e.ID, e.CallID, e.Type, sqlrow.MicrosOrNil(e.Timestamp), e.SiteID,
+				e.Direction, e.From, e.To, e.Result, e.RecordingID, e.TransferTo, sqlrow.MicrosOrNil(e.ReceivedAt)})
 			out[i], stored[i] = e, true
 		}
 		if len(rows) == 0 {
@@ -545,24 +546,15 @@ func (t *tx) PutCallEvents(events []*callvault.CallEvent) ([]bool, error) {
 	return stored, nil
 }
 
-// callEventColList is callEventCols as CopyFrom takes them.
-var callEventColList = strings.Split(strings.Join(strings.Fields(callEventCols), ""), ",")
+// callEventColList is sqlrow.CallEventCols as CopyFrom takes them.
+var callEventColList = strings.Split(strings.Join(strings.Fields(sqlrow.CallEventCols), ""), ",")
 
 // Recordings.
 
-const recordingCols = `tenant_id, id, call_id, type, content_type, duration_ms, size, sha256, created_at, uploaded_at`
-
-func scanRecording(sc scanner) (*callvault.Recording, error) {
-	var x callvault.Recording
-	err := sc.Scan(&x.TenantID, &x.ID, &x.CallID, &x.Type, &x.ContentType, &x.DurationMs, &x.Size, &x.SHA256,
-		tm(&x.CreatedAt), tm(&x.UploadedAt))
-	return &x, err
-}
-
 // Recording returns a recording's metadata, or ENotFound.
 func (r reader) Recording(ctx context.Context, tenantID, id string) (*callvault.Recording, error) {
-	return getOne(ctx, r.q, "recording", id, scanRecording,
-		`SELECT `+recordingCols+` FROM recordings WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+	return getOne(ctx, r.q, "recording", id, sqlrow.ScanRecording,
+		`SELECT `+sqlrow.RecordingCols+` FROM recordings WHERE tenant_id = $1 AND id = $2`, tenantID, id)
 }
 
 // RecordingBlobInUse reports whether a recording of the tenant has the
@@ -593,8 +585,8 @@ func (t *tx) CreateRecording(x *callvault.Recording) error {
 	if err := required("callId", x.CallID); err != nil {
 		return err
 	}
-	return t.create("recording", x.ID, x.TenantID, `INSERT INTO recordings (`+recordingCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		x.TenantID, x.ID, x.CallID, x.Type, x.ContentType, x.DurationMs, x.Size, x.SHA256, tm(&x.CreatedAt), tm(&x.UploadedAt))
+	return t.create("recording", x.ID, x.TenantID, `INSERT INTO recordings (`+sqlrow.RecordingCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		x.TenantID, x.ID, x.CallID, x.Type, x.ContentType, x.DurationMs, x.Size, x.SHA256, sqlrow.Time(&x.CreatedAt), sqlrow.Time(&x.UploadedAt))
 }
 
 // UpdateRecording replaces a recording's metadata but CreatedAt; ENotFound
@@ -608,32 +600,22 @@ func (t *tx) UpdateRecording(x *callvault.Recording) error {
 	}
 	return t.change("update", "recording", x.ID, `UPDATE recordings SET call_id = $1, type = $2, content_type = $3,
 		duration_ms = $4, size = $5, sha256 = $6, uploaded_at = $7 WHERE tenant_id = $8 AND id = $9`,
-		x.CallID, x.Type, x.ContentType, x.DurationMs, x.Size, x.SHA256, tm(&x.UploadedAt), x.TenantID, x.ID)
+		x.CallID, x.Type, x.ContentType, x.DurationMs, x.Size, x.SHA256, sqlrow.Time(&x.UploadedAt), x.TenantID, x.ID)
 }
 
 // Active calls.
 
-const activeCallCols = `tenant_id, call_id, site_id, direction, state, from_party, to_party, extension,
-	recording, started_at, answered_at, updated_at`
-
-func scanActiveCall(sc scanner) (*callvault.ActiveCall, error) {
-	var a callvault.ActiveCall
-	err := sc.Scan(&a.TenantID, &a.CallID, &a.SiteID, &a.Direction, &a.State, &a.From, &a.To, &a.Extension,
-		&a.Recording, tm(&a.StartedAt), tm(&a.AnsweredAt), tm(&a.UpdatedAt))
-	return &a, err
-}
-
 // ActiveCall returns a live call of the tenant, or ENotFound.
 func (r reader) ActiveCall(ctx context.Context, tenantID, callID string) (*callvault.ActiveCall, error) {
-	return getOne(ctx, r.q, "active call", callID, scanActiveCall,
-		`SELECT `+activeCallCols+` FROM active_calls WHERE tenant_id = $1 AND call_id = $2`, tenantID, callID)
+	return getOne(ctx, r.q, "active call", callID, codec.ScanActiveCall,
+		`SELECT `+sqlrow.ActiveCallCols+` FROM active_calls WHERE tenant_id = $1 AND call_id = $2`, tenantID, callID)
 }
 
 // ActiveCalls lists the tenant's live calls, oldest first (StartedAt, then
 // CallID).
 func (r reader) ActiveCalls(ctx context.Context, tenantID string) ([]*callvault.ActiveCall, error) {
-	return getAll(ctx, r.q, "active calls", scanActiveCall,
-		`SELECT `+activeCallCols+` FROM active_calls WHERE tenant_id = $1 ORDER BY started_at, call_id`, tenantID)
+	return getAll(ctx, r.q, "active calls", codec.ScanActiveCall,
+		`SELECT `+sqlrow.ActiveCallCols+` FROM active_calls WHERE tenant_id = $1 ORDER BY started_at, call_id`, tenantID)
 }
 
 // PutActiveCall creates a live call or replaces every field of it;
@@ -645,13 +627,13 @@ func (t *tx) PutActiveCall(a *callvault.ActiveCall) error {
 	if err := required("callId", a.CallID); err != nil {
 		return err
 	}
-	_, err := t.exec(`INSERT INTO active_calls (`+activeCallCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+	_, err := t.exec(`INSERT INTO active_calls (`+sqlrow.ActiveCallCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (tenant_id, call_id) DO UPDATE SET site_id = excluded.site_id, direction = excluded.direction,
 			state = excluded.state, from_party = excluded.from_party, to_party = excluded.to_party,
 			extension = excluded.extension, recording = excluded.recording, started_at = excluded.started_at,
 			answered_at = excluded.answered_at, updated_at = excluded.updated_at`,
 		a.TenantID, a.CallID, a.SiteID, a.Direction, a.State, a.From, a.To, a.Extension, a.Recording,
-		tm(&a.StartedAt), tm(&a.AnsweredAt), tm(&a.UpdatedAt))
+		sqlrow.Time(&a.StartedAt), sqlrow.Time(&a.AnsweredAt), sqlrow.Time(&a.UpdatedAt))
 	return createErr("active call", a.CallID, a.TenantID, err)
 }
 
@@ -662,16 +644,6 @@ func (t *tx) DeleteActiveCall(tenantID, callID string) error {
 }
 
 // Call events.
-
-const callEventCols = `tenant_id, seq, id, call_id, type, ts, site_id, direction, from_party, to_party, result,
-	recording_id, transfer_to, received_at`
-
-func scanCallEvent(sc scanner) (*callvault.CallEvent, error) {
-	var e callvault.CallEvent
-	err := sc.Scan(&e.TenantID, &e.Seq, &e.ID, &e.CallID, &e.Type, tm(&e.Timestamp), &e.SiteID, &e.Direction,
-		&e.From, &e.To, &e.Result, &e.RecordingID, &e.TransferTo, tm(&e.ReceivedAt))
-	return &e, err
-}
 
 // CallEvents returns the tenant's events with Seq > f.AfterSeq (and <=
 // f.MaxSeq when set, Timestamp in [f.From, f.To) when set), in Seq order, at
@@ -694,16 +666,16 @@ func (r reader) CallEvents(ctx context.Context, f callvault.EventFilter) ([]*cal
 	if !f.To.IsZero() {
 		w.Cond(`ts < ?`, f.To.UnixMicro())
 	}
-	query := `SELECT ` + callEventCols + ` FROM call_events WHERE ` + w.String() + ` ORDER BY seq`
+	query := `SELECT ` + sqlrow.CallEventCols + ` FROM call_events WHERE ` + w.String() + ` ORDER BY seq`
 	if f.Limit > 0 {
 		query += ` LIMIT ` + w.Arg(f.Limit)
 	}
-	return getAll(ctx, r.q, "call events", scanCallEvent, query, w.Args()...)
+	return getAll(ctx, r.q, "call events", codec.ScanCallEvent, query, w.Args()...)
 }
 
 // CallEventsOf returns the events of one live call of the tenant in Seq
 // order; none for a call it does not have.
 func (r reader) CallEventsOf(ctx context.Context, tenantID, callID string) ([]*callvault.CallEvent, error) {
-	return getAll(ctx, r.q, "call events", scanCallEvent,
-		`SELECT `+callEventCols+` FROM call_events WHERE tenant_id = $1 AND call_id = $2 ORDER BY seq`, tenantID, callID)
+	return getAll(ctx, r.q, "call events", codec.ScanCallEvent,
+		`SELECT `+sqlrow.CallEventCols+` FROM call_events WHERE tenant_id = $1 AND call_id = $2 ORDER BY seq`, tenantID, callID)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/callvault/callvault/internal/callvault"
+	"github.com/callvault/callvault/internal/sqlrow"
 )
 
 // tx implements callvault.Tx over a READ COMMITTED transaction. Its reads
@@ -121,9 +122,9 @@ func (t *tx) CreateTenant(x *callvault.Tenant) error {
 	if err := required("id", x.ID); err != nil {
 		return err
 	}
-	return t.create("tenant", x.ID, x.ID, `INSERT INTO tenants (`+tenantCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+	return t.create("tenant", x.ID, x.ID, `INSERT INTO tenants (`+sqlrow.TenantCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		x.ID, x.Name, x.Region, x.Timezone, x.RetentionDays, x.AuditRetentionDays,
-		x.AllowedClientRegions, x.LegalHold, tm(&x.CreatedAt), tm(&x.UpdatedAt))
+		x.AllowedClientRegions, x.LegalHold, sqlrow.Time(&x.CreatedAt), sqlrow.Time(&x.UpdatedAt))
 }
 
 // UpdateTenant replaces a tenant; ENotFound if it does not exist.
@@ -134,7 +135,7 @@ func (t *tx) UpdateTenant(x *callvault.Tenant) error {
 	return t.change("update", "tenant", x.ID, `UPDATE tenants SET name = $1, region = $2, timezone = $3, retention_days = $4,
 		audit_retention_days = $5, allowed_client_regions = $6, legal_hold = $7, updated_at = $8 WHERE tenant_id = $9`,
 		x.Name, x.Region, x.Timezone, x.RetentionDays, x.AuditRetentionDays,
-		x.AllowedClientRegions, x.LegalHold, tm(&x.UpdatedAt), x.ID)
+		x.AllowedClientRegions, x.LegalHold, sqlrow.Time(&x.UpdatedAt), x.ID)
 }
 
 // DeleteTenant deletes the tenant and every row it owns: sites, users,
@@ -187,8 +188,8 @@ func (t *tx) CreateSite(s *callvault.Site) error {
 	if err := required("id", s.ID); err != nil {
 		return err
 	}
-	return t.create("site", s.ID, s.TenantID, `INSERT INTO sites (`+siteCols+`) VALUES ($1, $2, $3, $4, $5)`,
-		s.TenantID, s.ID, s.Name, tm(&s.CreatedAt), tm(&s.UpdatedAt))
+	return t.create("site", s.ID, s.TenantID, `INSERT INTO sites (`+sqlrow.SiteCols+`) VALUES ($1, $2, $3, $4, $5)`,
+		s.TenantID, s.ID, s.Name, sqlrow.Time(&s.CreatedAt), sqlrow.Time(&s.UpdatedAt))
 }
 
 // UpdateSite replaces a site; ENotFound if the tenant has no such site.
@@ -197,7 +198,7 @@ func (t *tx) UpdateSite(s *callvault.Site) error {
 		return nilArg("site")
 	}
 	return t.change("update", "site", s.ID, `UPDATE sites SET name = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4`,
-		s.Name, tm(&s.UpdatedAt), s.TenantID, s.ID)
+		s.Name, sqlrow.Time(&s.UpdatedAt), s.TenantID, s.ID)
 }
 
 // DeleteSite deletes a site; ENotFound if the tenant has no such site.
@@ -229,10 +230,10 @@ func (t *tx) CreateUser(u *callvault.User) error {
 	if err := required("login", u.Login); err != nil {
 		return err
 	}
-	_, err := t.exec(`INSERT INTO users (`+userCols+`, login_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+	_, err := t.exec(`INSERT INTO users (`+sqlrow.UserCols+`, login_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		u.TenantID, u.ID, u.Login, u.Name, u.Email, u.PasswordHash, u.Extension, u.HomeSiteID, u.License,
-		u.AccessLevels, u.Roles, u.SiteScope, u.Status, tm(&u.CreatedAt), tm(&u.UpdatedAt),
-		loginKey(u.Login))
+		u.AccessLevels, u.Roles, u.SiteScope, u.Status, sqlrow.Time(&u.CreatedAt), sqlrow.Time(&u.UpdatedAt),
+		sqlrow.LoginKey(u.Login))
 	if isLoginConflict(err) {
 		return loginTaken(u.Login)
 	}
@@ -251,8 +252,8 @@ func (t *tx) UpdateUser(u *callvault.User) error {
 	n, err := t.exec(`UPDATE users SET login = $1, login_key = $2, name = $3, email = $4, password_hash = $5, extension = $6,
 		home_site_id = $7, license = $8, access_levels = $9, roles = $10, site_scope = $11, status = $12, updated_at = $13
 		WHERE tenant_id = $14 AND id = $15`,
-		u.Login, loginKey(u.Login), u.Name, u.Email, u.PasswordHash, u.Extension, u.HomeSiteID, u.License,
-		u.AccessLevels, u.Roles, u.SiteScope, u.Status, tm(&u.UpdatedAt), u.TenantID, u.ID)
+		u.Login, sqlrow.LoginKey(u.Login), u.Name, u.Email, u.PasswordHash, u.Extension, u.HomeSiteID, u.License,
+		u.AccessLevels, u.Roles, u.SiteScope, u.Status, sqlrow.Time(&u.UpdatedAt), u.TenantID, u.ID)
 	switch {
 	case isLoginConflict(err):
 		return loginTaken(u.Login)
@@ -282,8 +283,8 @@ func (t *tx) CreateRole(r *callvault.Role) error {
 	if err := required("name", r.Name); err != nil {
 		return err
 	}
-	return t.create("role", r.Name, r.TenantID, `INSERT INTO roles (`+roleCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		r.TenantID, r.Name, r.Description, r.Permissions, r.BuiltIn, tm(&r.CreatedAt), tm(&r.UpdatedAt))
+	return t.create("role", r.Name, r.TenantID, `INSERT INTO roles (`+sqlrow.RoleCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		r.TenantID, r.Name, r.Description, r.Permissions, r.BuiltIn, sqlrow.Time(&r.CreatedAt), sqlrow.Time(&r.UpdatedAt))
 }
 
 // UpdateRole replaces a role; ENotFound if the tenant has no such role.
@@ -293,7 +294,7 @@ func (t *tx) UpdateRole(r *callvault.Role) error {
 	}
 	return t.change("update", "role", r.Name, `UPDATE roles SET description = $1, permissions = $2, built_in = $3, updated_at = $4
 		WHERE tenant_id = $5 AND name = $6`,
-		r.Description, r.Permissions, r.BuiltIn, tm(&r.UpdatedAt), r.TenantID, r.Name)
+		r.Description, r.Permissions, r.BuiltIn, sqlrow.Time(&r.UpdatedAt), r.TenantID, r.Name)
 }
 
 // DeleteRole deletes a role; ENotFound if the tenant has no such role.
@@ -312,8 +313,8 @@ func (t *tx) CreateLicense(l *callvault.License) error {
 	if err := required("name", l.Name); err != nil {
 		return err
 	}
-	return t.create("license", l.Name, l.TenantID, `INSERT INTO licenses (`+licenseCols+`) VALUES ($1, $2, $3, $4, $5)`,
-		l.TenantID, l.Name, l.Features, tm(&l.CreatedAt), tm(&l.UpdatedAt))
+	return t.create("license", l.Name, l.TenantID, `INSERT INTO licenses (`+sqlrow.LicenseCols+`) VALUES ($1, $2, $3, $4, $5)`,
+		l.TenantID, l.Name, l.Features, sqlrow.Time(&l.CreatedAt), sqlrow.Time(&l.UpdatedAt))
 }
 
 // UpdateLicense replaces a license; ENotFound if the tenant has no such
@@ -323,7 +324,7 @@ func (t *tx) UpdateLicense(l *callvault.License) error {
 		return nilArg("license")
 	}
 	return t.change("update", "license", l.Name, `UPDATE licenses SET features = $1, updated_at = $2 WHERE tenant_id = $3 AND name = $4`,
-		l.Features, tm(&l.UpdatedAt), l.TenantID, l.Name)
+		l.Features, sqlrow.Time(&l.UpdatedAt), l.TenantID, l.Name)
 }
 
 // DeleteLicense deletes a license; ENotFound if the tenant has no such
@@ -343,9 +344,9 @@ func (t *tx) CreateApp(a *callvault.App) error {
 	if err := required("clientId", a.ID); err != nil {
 		return err
 	}
-	return t.create("app", a.ID, a.TenantID, `INSERT INTO apps (`+appCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+	return t.create("app", a.ID, a.TenantID, `INSERT INTO apps (`+sqlrow.AppCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		a.TenantID, a.ID, a.Name, a.SecretHash, a.Grants, a.Scopes, a.Roles, a.RedirectURIs,
-		tm(&a.SecretRotatedAt), tm(&a.CreatedAt), tm(&a.UpdatedAt))
+		sqlrow.Time(&a.SecretRotatedAt), sqlrow.Time(&a.CreatedAt), sqlrow.Time(&a.UpdatedAt))
 }
 
 // UpdateApp replaces an app; ENotFound if its home tenant has no such app.
@@ -356,7 +357,7 @@ func (t *tx) UpdateApp(a *callvault.App) error {
 	return t.change("update", "app", a.ID, `UPDATE apps SET name = $1, secret_hash = $2, grants = $3, scopes = $4, roles = $5,
 		redirect_uris = $6, secret_rotated_at = $7, updated_at = $8 WHERE tenant_id = $9 AND id = $10`,
 		a.Name, a.SecretHash, a.Grants, a.Scopes, a.Roles, a.RedirectURIs,
-		tm(&a.SecretRotatedAt), tm(&a.UpdatedAt), a.TenantID, a.ID)
+		sqlrow.Time(&a.SecretRotatedAt), sqlrow.Time(&a.UpdatedAt), a.TenantID, a.ID)
 }
 
 // DeleteApp deletes an app of its home tenant, the consents any tenant gave
@@ -384,11 +385,11 @@ func (t *tx) PutConsent(c *callvault.Consent) error {
 	if err := required("appId", c.AppID); err != nil {
 		return err
 	}
-	_, err := t.exec(`INSERT INTO consents (`+consentCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+	_, err := t.exec(`INSERT INTO consents (`+sqlrow.ConsentCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (tenant_id, app_id) DO UPDATE SET app_tenant_id = excluded.app_tenant_id,
 			scopes = excluded.scopes, roles = excluded.roles, updated_at = excluded.updated_at,
 			revoked_at = excluded.revoked_at`,
-		c.TenantID, c.AppID, c.AppTenant, c.Scopes, c.Roles, tm(&c.CreatedAt), tm(&c.UpdatedAt), tm(&c.RevokedAt))
+		c.TenantID, c.AppID, c.AppTenant, c.Scopes, c.Roles, sqlrow.Time(&c.CreatedAt), sqlrow.Time(&c.UpdatedAt), sqlrow.Time(&c.RevokedAt))
 	return createErr("consent for app", c.AppID, c.TenantID, err)
 }
 
@@ -412,9 +413,9 @@ func (t *tx) CreateAPIKey(k *callvault.APIKey) error {
 	if err := required("hash", k.Hash); err != nil {
 		return err
 	}
-	return t.create("api key", k.ID, k.TenantID, `INSERT INTO api_keys (`+apiKeyCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+	return t.create("api key", k.ID, k.TenantID, `INSERT INTO api_keys (`+sqlrow.APIKeyCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		k.TenantID, k.ID, k.Name, k.Hash, k.Hint, k.SubjectKind, k.SubjectID, k.Scopes,
-		tm(&k.CreatedAt), tm(&k.ExpiresAt), tm(&k.RevokedAt), tm(&k.LastUsedAt))
+		sqlrow.Time(&k.CreatedAt), sqlrow.Time(&k.ExpiresAt), sqlrow.Time(&k.RevokedAt), sqlrow.Time(&k.LastUsedAt))
 }
 
 // UpdateAPIKey replaces a key; ENotFound if the tenant has no such key.
@@ -425,7 +426,7 @@ func (t *tx) UpdateAPIKey(k *callvault.APIKey) error {
 	return t.change("update", "api key", k.ID, `UPDATE api_keys SET name = $1, hash = $2, hint = $3, subject_kind = $4,
 		subject_id = $5, scopes = $6, expires_at = $7, revoked_at = $8, last_used_at = $9 WHERE tenant_id = $10 AND id = $11`,
 		k.Name, k.Hash, k.Hint, k.SubjectKind, k.SubjectID, k.Scopes,
-		tm(&k.ExpiresAt), tm(&k.RevokedAt), tm(&k.LastUsedAt), k.TenantID, k.ID)
+		sqlrow.Time(&k.ExpiresAt), sqlrow.Time(&k.RevokedAt), sqlrow.Time(&k.LastUsedAt), k.TenantID, k.ID)
 }
 
 // DeleteAPIKey deletes a key; ENotFound if the tenant has no such key.
@@ -443,9 +444,9 @@ func (t *tx) CreateToken(x *callvault.Token) error {
 	if err := required("hash", x.Hash); err != nil {
 		return err
 	}
-	_, err := t.exec(`INSERT INTO tokens (`+tokenCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+	_, err := t.exec(`INSERT INTO tokens (`+sqlrow.TokenCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		x.TenantID, x.Hash, x.Kind, x.AppID, x.UserID, x.Scopes, x.Grant, x.FamilyID,
-		tm(&x.IssuedAt), tm(&x.ExpiresAt), tm(&x.RevokedAt))
+		sqlrow.Time(&x.IssuedAt), sqlrow.Time(&x.ExpiresAt), sqlrow.Time(&x.RevokedAt))
 	if isUnique(err) {
 		return callvault.Errorf(callvault.EConflict, "token already exists")
 	}
@@ -465,8 +466,8 @@ func revokeTime(at time.Time) error {
 // then sees it revoked, and is refused as a reuse, instead of both reading
 // it unrevoked at READ COMMITTED and both issuing tokens.
 func (t *tx) Token(ctx context.Context, hash string) (*callvault.Token, error) {
-	return getOne(ctx, t.tx, "token", "", scanToken,
-		`SELECT `+tokenCols+` FROM tokens WHERE hash = $1 FOR UPDATE`, hash)
+	return getOne(ctx, t.tx, "token", "", codec.ScanToken,
+		`SELECT `+sqlrow.TokenCols+` FROM tokens WHERE hash = $1 FOR UPDATE`, hash)
 }
 
 // RevokeToken marks the token revoked at the given time, unless it already
@@ -475,7 +476,7 @@ func (t *tx) RevokeToken(hash string, at time.Time) error {
 	if err := revokeTime(at); err != nil {
 		return err
 	}
-	return t.change("revoke", "token", "", `UPDATE tokens SET revoked_at = coalesce(revoked_at, $1) WHERE hash = $2`, tm(&at), hash)
+	return t.change("revoke", "token", "", `UPDATE tokens SET revoked_at = coalesce(revoked_at, $1) WHERE hash = $2`, sqlrow.Time(&at), hash)
 }
 
 // RevokeTokenFamily revokes every unrevoked token of the refresh family in
@@ -485,7 +486,7 @@ func (t *tx) RevokeTokenFamily(tenantID, familyID string, at time.Time) error {
 		return err
 	}
 	if _, err := t.exec(`UPDATE tokens SET revoked_at = $1 WHERE tenant_id = $2 AND family_id = $3 AND revoked_at IS NULL`,
-		tm(&at), tenantID, familyID); err != nil {
+		sqlrow.Time(&at), tenantID, familyID); err != nil {
 		return dbError("revoke token family", err)
 	}
 	return nil
@@ -498,7 +499,7 @@ func (t *tx) RevokeTokensOfApp(tenantID, appID string, at time.Time) error {
 		return err
 	}
 	if _, err := t.exec(`UPDATE tokens SET revoked_at = $1 WHERE tenant_id = $2 AND app_id = $3 AND revoked_at IS NULL`,
-		tm(&at), tenantID, appID); err != nil {
+		sqlrow.Time(&at), tenantID, appID); err != nil {
 		return dbError("revoke tokens of app", err)
 	}
 	return nil
@@ -515,8 +516,8 @@ func (t *tx) CreateJWTCredential(c *callvault.JWTCredential) error {
 	if err := required("id", c.ID); err != nil {
 		return err
 	}
-	return t.create("jwt credential", c.ID, c.TenantID, `INSERT INTO jwt_credentials (`+jwtCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		c.TenantID, c.ID, c.UserID, c.AppID, c.Name, tm(&c.CreatedAt), tm(&c.ExpiresAt), tm(&c.RevokedAt))
+	return t.create("jwt credential", c.ID, c.TenantID, `INSERT INTO jwt_credentials (`+sqlrow.JWTCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		c.TenantID, c.ID, c.UserID, c.AppID, c.Name, sqlrow.Time(&c.CreatedAt), sqlrow.Time(&c.ExpiresAt), sqlrow.Time(&c.RevokedAt))
 }
 
 // UpdateJWTCredential replaces a JWT credential; ENotFound if the tenant has
@@ -527,5 +528,5 @@ func (t *tx) UpdateJWTCredential(c *callvault.JWTCredential) error {
 	}
 	return t.change("update", "jwt credential", c.ID, `UPDATE jwt_credentials SET user_id = $1, app_id = $2, name = $3,
 		expires_at = $4, revoked_at = $5 WHERE tenant_id = $6 AND id = $7`,
-		c.UserID, c.AppID, c.Name, tm(&c.ExpiresAt), tm(&c.RevokedAt), c.TenantID, c.ID)
+		c.UserID, c.AppID, c.Name, sqlrow.Time(&c.ExpiresAt), sqlrow.Time(&c.RevokedAt), c.TenantID, c.ID)
 }

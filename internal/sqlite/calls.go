@@ -14,6 +14,7 @@ import (
 
 	"github.com/callvault/callvault/internal/callvault"
 	"github.com/callvault/callvault/internal/sqlbuild"
+	"github.com/callvault/callvault/internal/sqlrow"
 )
 
 // Call records.
@@ -36,13 +37,13 @@ const insertCall = `INSERT INTO calls (tenant_id, id, start_us, ingest_seq, dire
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (tenant_id, id) DO NOTHING`
 
-func scanCall(sc scanner) (*callvault.CallRecord, error) {
+func scanCall(sc sqlrow.Scanner) (*callvault.CallRecord, error) {
 	var r callvault.CallRecord
 	var start, ingested int64
 	var body []byte
 	err := sc.Scan(&r.TenantID, &r.ID, &start, &r.IngestSeq, &r.Direction, &r.Type, &r.Result, &r.SiteID,
 		&r.Extension, &r.From.PhoneNumber, &r.To.PhoneNumber, &r.SessionID, &r.TelephonySessionID,
-		&r.LegalHold, tm(&r.Answer), tm(&r.End), &r.DurationMs, &r.TalkMs, &ingested, &body)
+		&r.LegalHold, sqlrow.Time(&r.Answer), sqlrow.Time(&r.End), &r.DurationMs, &r.TalkMs, &ingested, &body)
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +134,7 @@ func (r reader) AggregateCalls(ctx context.Context, a callvault.CallAggregate) (
 	if err != nil {
 		return nil, err
 	}
-	return getAll(ctx, r.q, "call aggregates", func(sc scanner) (*callvault.CallBucket, error) {
+	return getAll(ctx, r.q, "call aggregates", func(sc sqlrow.Scanner) (*callvault.CallBucket, error) {
 		var b callvault.CallBucket
 		var hour sql.NullInt64
 		if err := sc.Scan(&hour, &b.Key, &b.Calls, &b.Answered, &b.Missed, &b.TalkMs); err != nil {
@@ -367,8 +368,8 @@ func putCallRows(ctx context.Context, dc any, records []*callvault.CallRecord, h
 		v(12, r.TelephonySessionID)
 		v(13, len(r.RecordingIDs) > 0)
 		v(14, r.LegalHold)
-		v(15, usOrNil(r.Answer))
-		v(16, usOrNil(r.End))
+		v(15, sqlrow.MicrosOrNil(r.Answer))
+		v(16, sqlrow.MicrosOrNil(r.End))
 		v(17, r.DurationMs)
 		v(18, r.TalkMs)
 		v(19, nowUs)
@@ -395,15 +396,6 @@ func putCallRows(ctx context.Context, dc any, records []*callvault.CallRecord, h
 	return nil
 }
 
-// usOrNil is a time as a query argument: unix microseconds, NULL for the
-// zero time.
-func usOrNil(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixMicro()
-}
-
 // deleteChunk is how many ids one DELETE names.
 const deleteChunk = 500
 
@@ -420,8 +412,8 @@ func (t *tx) DeleteCalls(tenantID string, ids []string) ([]*callvault.Recording,
 				args = append(args, id)
 			}
 			marks := strings.Repeat(", ?", len(chunk))[2:]
-			got, err := getAll(t.ctx, t.tx, "recordings", scanRecording,
-				`DELETE FROM recordings WHERE tenant_id = ? AND call_id IN (`+marks+`) RETURNING `+recordingCols, args...)
+			got, err := getAll(t.ctx, t.tx, "recordings", sqlrow.ScanRecording,
+				`DELETE FROM recordings WHERE tenant_id = ? AND call_id IN (`+marks+`) RETURNING `+sqlrow.RecordingCols, args...)
 			if err != nil {
 				return err
 			}
@@ -462,19 +454,10 @@ func (t *tx) AttachRecording(tenantID, callID, recordingID string) error {
 
 // Recordings.
 
-const recordingCols = `tenant_id, id, call_id, type, content_type, duration_ms, size, sha256, created_at, uploaded_at`
-
-func scanRecording(sc scanner) (*callvault.Recording, error) {
-	var x callvault.Recording
-	err := sc.Scan(&x.TenantID, &x.ID, &x.CallID, &x.Type, &x.ContentType, &x.DurationMs, &x.Size, &x.SHA256,
-		tm(&x.CreatedAt), tm(&x.UploadedAt))
-	return &x, err
-}
-
 // Recording returns a recording's metadata, or ENotFound.
 func (r reader) Recording(ctx context.Context, tenantID, id string) (*callvault.Recording, error) {
-	return getOne(ctx, r.q, "recording", id, scanRecording,
-		`SELECT `+recordingCols+` FROM recordings WHERE tenant_id = ? AND id = ?`, tenantID, id)
+	return getOne(ctx, r.q, "recording", id, sqlrow.ScanRecording,
+		`SELECT `+sqlrow.RecordingCols+` FROM recordings WHERE tenant_id = ? AND id = ?`, tenantID, id)
 }
 
 // RecordingBlobInUse reports whether a recording of the tenant has the
@@ -505,8 +488,8 @@ func (t *tx) CreateRecording(x *callvault.Recording) error {
 	if err := required("callId", x.CallID); err != nil {
 		return err
 	}
-	return t.create("recording", x.ID, x.TenantID, `INSERT INTO recordings (`+recordingCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		x.TenantID, x.ID, x.CallID, x.Type, x.ContentType, x.DurationMs, x.Size, x.SHA256, tm(&x.CreatedAt), tm(&x.UploadedAt))
+	return t.create("recording", x.ID, x.TenantID, `INSERT INTO recordings (`+sqlrow.RecordingCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		x.TenantID, x.ID, x.CallID, x.Type, x.ContentType, x.DurationMs, x.Size, x.SHA256, sqlrow.Time(&x.CreatedAt), sqlrow.Time(&x.UploadedAt))
 }
 
 // UpdateRecording replaces a recording's metadata but CreatedAt; ENotFound
@@ -520,32 +503,22 @@ func (t *tx) UpdateRecording(x *callvault.Recording) error {
 	}
 	return t.change("update", "recording", x.ID, `UPDATE recordings SET call_id = ?, type = ?, content_type = ?,
 		duration_ms = ?, size = ?, sha256 = ?, uploaded_at = ? WHERE tenant_id = ? AND id = ?`,
-		x.CallID, x.Type, x.ContentType, x.DurationMs, x.Size, x.SHA256, tm(&x.UploadedAt), x.TenantID, x.ID)
+		x.CallID, x.Type, x.ContentType, x.DurationMs, x.Size, x.SHA256, sqlrow.Time(&x.UploadedAt), x.TenantID, x.ID)
 }
 
 // Active calls.
 
-const activeCallCols = `tenant_id, call_id, site_id, direction, state, from_party, to_party, extension,
-	recording, started_at, answered_at, updated_at`
-
-func scanActiveCall(sc scanner) (*callvault.ActiveCall, error) {
-	var a callvault.ActiveCall
-	err := sc.Scan(&a.TenantID, &a.CallID, &a.SiteID, &a.Direction, &a.State, js(&a.From), js(&a.To), &a.Extension,
-		&a.Recording, tm(&a.StartedAt), tm(&a.AnsweredAt), tm(&a.UpdatedAt))
-	return &a, err
-}
-
 // ActiveCall returns a live call of the tenant, or ENotFound.
 func (r reader) ActiveCall(ctx context.Context, tenantID, callID string) (*callvault.ActiveCall, error) {
-	return getOne(ctx, r.q, "active call", callID, scanActiveCall,
-		`SELECT `+activeCallCols+` FROM active_calls WHERE tenant_id = ? AND call_id = ?`, tenantID, callID)
+	return getOne(ctx, r.q, "active call", callID, codec.ScanActiveCall,
+		`SELECT `+sqlrow.ActiveCallCols+` FROM active_calls WHERE tenant_id = ? AND call_id = ?`, tenantID, callID)
 }
 
 // ActiveCalls lists the tenant's live calls, oldest first (StartedAt, then
 // CallID).
 func (r reader) ActiveCalls(ctx context.Context, tenantID string) ([]*callvault.ActiveCall, error) {
-	return getAll(ctx, r.q, "active calls", scanActiveCall,
-		`SELECT `+activeCallCols+` FROM active_calls WHERE tenant_id = ? ORDER BY started_at, call_id`, tenantID)
+	return getAll(ctx, r.q, "active calls", codec.ScanActiveCall,
+		`SELECT `+sqlrow.ActiveCallCols+` FROM active_calls WHERE tenant_id = ? ORDER BY started_at, call_id`, tenantID)
 }
 
 // PutActiveCall creates a live call or replaces every field of it;
@@ -557,13 +530,13 @@ func (t *tx) PutActiveCall(a *callvault.ActiveCall) error {
 	if err := required("callId", a.CallID); err != nil {
 		return err
 	}
-	_, err := t.exec(`INSERT INTO active_calls (`+activeCallCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := t.exec(`INSERT INTO active_calls (`+sqlrow.ActiveCallCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (tenant_id, call_id) DO UPDATE SET site_id = excluded.site_id, direction = excluded.direction,
 			state = excluded.state, from_party = excluded.from_party, to_party = excluded.to_party,
 			extension = excluded.extension, recording = excluded.recording, started_at = excluded.started_at,
 			answered_at = excluded.answered_at, updated_at = excluded.updated_at`,
 		a.TenantID, a.CallID, a.SiteID, a.Direction, a.State, js(&a.From), js(&a.To), a.Extension, a.Recording,
-		tm(&a.StartedAt), tm(&a.AnsweredAt), tm(&a.UpdatedAt))
+		sqlrow.Time(&a.StartedAt), sqlrow.Time(&a.AnsweredAt), sqlrow.Time(&a.UpdatedAt))
 	return createErr("active call", a.CallID, a.TenantID, err)
 }
 
@@ -574,16 +547,6 @@ func (t *tx) DeleteActiveCall(tenantID, callID string) error {
 }
 
 // Call events.
-
-const callEventCols = `tenant_id, seq, id, call_id, type, ts, site_id, direction, from_party, to_party, result,
-	recording_id, transfer_to, received_at`
-
-func scanCallEvent(sc scanner) (*callvault.CallEvent, error) {
-	var e callvault.CallEvent
-	err := sc.Scan(&e.TenantID, &e.Seq, &e.ID, &e.CallID, &e.Type, tm(&e.Timestamp), &e.SiteID, &e.Direction,
-		js(&e.From), js(&e.To), &e.Result, &e.RecordingID, js(&e.TransferTo), tm(&e.ReceivedAt))
-	return &e, err
-}
 
 // CallEvents returns the tenant's events with Seq > f.AfterSeq (and <=
 // f.MaxSeq when set, Timestamp in [f.From, f.To) when set), in Seq order, at
@@ -606,18 +569,18 @@ func (r reader) CallEvents(ctx context.Context, f callvault.EventFilter) ([]*cal
 	if !f.To.IsZero() {
 		w.Cond(`ts < ?`, f.To.UnixMicro())
 	}
-	query := `SELECT ` + callEventCols + ` FROM call_events WHERE ` + w.String() + ` ORDER BY seq`
+	query := `SELECT ` + sqlrow.CallEventCols + ` FROM call_events WHERE ` + w.String() + ` ORDER BY seq`
 	if f.Limit > 0 {
 		query += ` LIMIT ` + w.Arg(f.Limit)
 	}
-	return getAll(ctx, r.q, "call events", scanCallEvent, query, w.Args()...)
+	return getAll(ctx, r.q, "call events", codec.ScanCallEvent, query, w.Args()...)
 }
 
 // CallEventsOf returns the events of one live call of the tenant in Seq
 // order; none for a call it does not have.
 func (r reader) CallEventsOf(ctx context.Context, tenantID, callID string) ([]*callvault.CallEvent, error) {
-	return getAll(ctx, r.q, "call events", scanCallEvent,
-		`SELECT `+callEventCols+` FROM call_events WHERE tenant_id = ? AND call_id = ? ORDER BY seq`, tenantID, callID)
+	return getAll(ctx, r.q, "call events", codec.ScanCallEvent,
+		`SELECT `+sqlrow.CallEventCols+` FROM call_events WHERE tenant_id = ? AND call_id = ? ORDER BY seq`, tenantID, callID)
 }
 
 // PutCallEvents stores the events whose (TenantID, ID) is not stored yet,
@@ -648,7 +611,7 @@ func (t *tx) PutCallEvents(events []*callvault.CallEvent) ([]bool, error) {
 	now := t.now().UTC().Truncate(time.Microsecond)
 	out := make([]callvault.CallEvent, len(events))
 	err := t.atomic("put_call_events", func() error {
-		stmt, err := t.tx.PrepareContext(t.ctx, `INSERT INTO call_events (`+callEventCols+`)
+		stmt, err := t.tx.PrepareContext(t.ctx, `INSERT INTO call_events (`+sqlrow.CallEventCols+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, id) DO NOTHING`)
 		if err != nil {
 			return dbError("put call events", err)
@@ -673,8 +636,8 @@ func (t *tx) PutCallEvents(events []*callvault.CallEvent) ([]bool, error) {
 				e.ReceivedAt = now
 			}
 			e.ReceivedAt = e.ReceivedAt.UTC().Truncate(time.Microsecond)
-			res, err := stmt.ExecContext(ctx, e.TenantID, e.Seq, e.ID, e.CallID, e.Type, tm(&e.Timestamp), e.SiteID,
-				e.Direction, js(&e.From), js(&e.To), e.Result, e.RecordingID, js(&e.TransferTo), tm(&e.ReceivedAt))
+			res, err := stmt.ExecContext(ctx, e.TenantID, e.Seq, e.ID, e.CallID, e.Type, sqlrow.Time(&e.Timestamp), e.SiteID,
+				e.Direction, js(&e.From), js(&e.To), e.Result, e.RecordingID, js(&e.TransferTo), sqlrow.Time(&e.ReceivedAt))
 			if isForeignKey(err) {
 				return notFound("tenant", e.TenantID)
 			}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/callvault/callvault/internal/callgen"
 	"github.com/callvault/callvault/internal/callvault"
+	"github.com/callvault/callvault/internal/sqlrow"
 )
 
 // Benchmarks of the call store. See docs/benchmarks.md, "Call store
@@ -193,7 +194,7 @@ func benchRawInsert(b *testing.B, viaDriver bool, size int) {
 			seq++
 			vals := []any{r.TenantID, r.ID, r.Start.UnixMicro(), seq, r.Direction, r.Type, r.Result, r.SiteID,
 				r.Extension, r.From.PhoneNumber, r.To.PhoneNumber, r.SessionID, r.TelephonySessionID,
-				len(r.RecordingIDs) > 0, r.LegalHold, usOrNil(r.Answer), usOrNil(r.End), r.DurationMs, r.TalkMs,
+				len(r.RecordingIDs) > 0, r.LegalHold, sqlrow.MicrosOrNil(r.Answer), sqlrow.MicrosOrNil(r.End), r.DurationMs, r.TalkMs,
 				time.Now().UnixMicro(), string(appendCallBody(nil, r))}
 			rows[k] = make([]driver.NamedValue, len(vals))
 			for i, v := range vals {

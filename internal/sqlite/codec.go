@@ -7,7 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
+
+	"github.com/callvault/callvault/internal/sqlrow"
 )
 
 // querier is what reads and writes need: the reader pool, or a transaction
@@ -18,38 +19,9 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// scanner is a *sql.Row or *sql.Rows.
-type scanner interface {
-	Scan(dest ...any) error
-}
-
-// timeCol stores a time as INTEGER unix microseconds, the zero time as NULL.
-// It is both a query argument and a scan destination; scanned times are in
-// UTC.
-type timeCol struct{ p *time.Time }
-
-func tm(p *time.Time) timeCol { return timeCol{p} }
-
-// Value implements driver.Valuer.
-func (c timeCol) Value() (driver.Value, error) {
-	if c.p.IsZero() {
-		return nil, nil
-	}
-	return c.p.UnixMicro(), nil
-}
-
-// Scan implements sql.Scanner.
-func (c timeCol) Scan(src any) error {
-	switch v := src.(type) {
-	case nil:
-		*c.p = time.Time{}
-	case int64:
-		*c.p = time.UnixMicro(v).UTC()
-	default:
-		return fmt.Errorf("time column holds %T", src)
-	}
-	return nil
-}
+// codec reads the rows sqlrow knows; their JSON columns are TEXT, read
+// through jsonCol.
+var codec = sqlrow.Codec{JSON: func(p any) any { return js(p) }}
 
 // jsonCol stores a slice or map as JSON text. p points to the value; nil
 // slices and maps are stored as "null" and come back nil.
@@ -81,7 +53,7 @@ func (c jsonCol) Scan(src any) error {
 
 // getOne runs a single-row query and scans it; no row gives ENotFound for
 // what and key (see notFound).
-func getOne[T any](ctx context.Context, q querier, what, key string, scan func(scanner) (*T, error), query string, args ...any) (*T, error) {
+func getOne[T any](ctx context.Context, q querier, what, key string, scan func(sqlrow.Scanner) (*T, error), query string, args ...any) (*T, error) {
 	v, err := scan(q.QueryRowContext(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound(what, key)
@@ -93,7 +65,7 @@ func getOne[T any](ctx context.Context, q querier, what, key string, scan func(s
 }
 
 // getAll runs a query and scans every row; no rows give an empty slice.
-func getAll[T any](ctx context.Context, q querier, what string, scan func(scanner) (*T, error), query string, args ...any) ([]*T, error) {
+func getAll[T any](ctx context.Context, q querier, what string, scan func(sqlrow.Scanner) (*T, error), query string, args ...any) ([]*T, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, dbError("list "+what, err)

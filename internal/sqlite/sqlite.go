@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/callvault/callvault/internal/callvault"
+	"github.com/callvault/callvault/internal/sqlrow"
 )
 
 // Defaults for Open.
@@ -217,7 +218,7 @@ func (db *DB) Update(ctx context.Context, fn func(tx callvault.Tx) error) error 
 func (db *DB) TouchAPIKey(ctx context.Context, tenantID, id string, t time.Time) error {
 	res, err := db.write.ExecContext(ctx,
 		`UPDATE api_keys SET last_used_at = max(coalesce(last_used_at, ?1), ?1)
-		 WHERE tenant_id = ?2 AND id = ?3`, tm(&t), tenantID, id)
+		 WHERE tenant_id = ?2 AND id = ?3`, sqlrow.Time(&t), tenantID, id)
 	if err != nil {
 		return dbError("touch api key", err)
 	}

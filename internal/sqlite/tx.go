@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/callvault/callvault/internal/callvault"
+	"github.com/callvault/callvault/internal/sqlrow"
 )
 
 // tx implements callvault.Tx over a BEGIN IMMEDIATE transaction on the
@@ -89,9 +90,9 @@ func (t *tx) CreateTenant(x *callvault.Tenant) error {
 	if err := required("id", x.ID); err != nil {
 		return err
 	}
-	return t.create("tenant", x.ID, x.ID, `INSERT INTO tenants (`+tenantCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	return t.create("tenant", x.ID, x.ID, `INSERT INTO tenants (`+sqlrow.TenantCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		x.ID, x.Name, x.Region, x.Timezone, x.RetentionDays, x.AuditRetentionDays,
-		js(&x.AllowedClientRegions), x.LegalHold, tm(&x.CreatedAt), tm(&x.UpdatedAt))
+		js(&x.AllowedClientRegions), x.LegalHold, sqlrow.Time(&x.CreatedAt), sqlrow.Time(&x.UpdatedAt))
 }
 
 // UpdateTenant replaces a tenant; ENotFound if it does not exist.
@@ -102,7 +103,7 @@ func (t *tx) UpdateTenant(x *callvault.Tenant) error {
 	return t.change("update", "tenant", x.ID, `UPDATE tenants SET name = ?, region = ?, timezone = ?, retention_days = ?,
 		audit_retention_days = ?, allowed_client_regions = ?, legal_hold = ?, updated_at = ? WHERE tenant_id = ?`,
 		x.Name, x.Region, x.Timezone, x.RetentionDays, x.AuditRetentionDays,
-		js(&x.AllowedClientRegions), x.LegalHold, tm(&x.UpdatedAt), x.ID)
+		js(&x.AllowedClientRegions), x.LegalHold, sqlrow.Time(&x.UpdatedAt), x.ID)
 }
 
 // DeleteTenant deletes the tenant and every row it owns: sites, users,
@@ -155,8 +156,8 @@ func (t *tx) CreateSite(s *callvault.Site) error {
 	if err := required("id", s.ID); err != nil {
 		return err
 	}
-	return t.create("site", s.ID, s.TenantID, `INSERT INTO sites (`+siteCols+`) VALUES (?, ?, ?, ?, ?)`,
-		s.TenantID, s.ID, s.Name, tm(&s.CreatedAt), tm(&s.UpdatedAt))
+	return t.create("site", s.ID, s.TenantID, `INSERT INTO sites (`+sqlrow.SiteCols+`) VALUES (?, ?, ?, ?, ?)`,
+		s.TenantID, s.ID, s.Name, sqlrow.Time(&s.CreatedAt), sqlrow.Time(&s.UpdatedAt))
 }
 
 // UpdateSite replaces a site; ENotFound if the tenant has no such site.
@@ -165,7 +166,7 @@ func (t *tx) UpdateSite(s *callvault.Site) error {
 		return nilArg("site")
 	}
 	return t.change("update", "site", s.ID, `UPDATE sites SET name = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
-		s.Name, tm(&s.UpdatedAt), s.TenantID, s.ID)
+		s.Name, sqlrow.Time(&s.UpdatedAt), s.TenantID, s.ID)
 }
 
 // DeleteSite deletes a site; ENotFound if the tenant has no such site.
@@ -197,10 +198,10 @@ func (t *tx) CreateUser(u *callvault.User) error {
 	if err := required("login", u.Login); err != nil {
 		return err
 	}
-	_, err := t.exec(`INSERT INTO users (`+userCols+`, login_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := t.exec(`INSERT INTO users (`+sqlrow.UserCols+`, login_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.TenantID, u.ID, u.Login, u.Name, u.Email, u.PasswordHash, u.Extension, u.HomeSiteID, u.License,
-		js(&u.AccessLevels), js(&u.Roles), js(&u.SiteScope), u.Status, tm(&u.CreatedAt), tm(&u.UpdatedAt),
-		loginKey(u.Login))
+		js(&u.AccessLevels), js(&u.Roles), js(&u.SiteScope), u.Status, sqlrow.Time(&u.CreatedAt), sqlrow.Time(&u.UpdatedAt),
+		sqlrow.LoginKey(u.Login))
 	if isLoginConflict(err) {
 		return loginTaken(u.Login)
 	}
@@ -219,8 +220,8 @@ func (t *tx) UpdateUser(u *callvault.User) error {
 	n, err := t.exec(`UPDATE users SET login = ?, login_key = ?, name = ?, email = ?, password_hash = ?, extension = ?,
 		home_site_id = ?, license = ?, access_levels = ?, roles = ?, site_scope = ?, status = ?, updated_at = ?
 		WHERE tenant_id = ? AND id = ?`,
-		u.Login, loginKey(u.Login), u.Name, u.Email, u.PasswordHash, u.Extension, u.HomeSiteID, u.License,
-		js(&u.AccessLevels), js(&u.Roles), js(&u.SiteScope), u.Status, tm(&u.UpdatedAt), u.TenantID, u.ID)
+		u.Login, sqlrow.LoginKey(u.Login), u.Name, u.Email, u.PasswordHash, u.Extension, u.HomeSiteID, u.License,
+		js(&u.AccessLevels), js(&u.Roles), js(&u.SiteScope), u.Status, sqlrow.Time(&u.UpdatedAt), u.TenantID, u.ID)
 	switch {
 	case isLoginConflict(err):
 		return loginTaken(u.Login)
@@ -250,8 +251,8 @@ func (t *tx) CreateRole(r *callvault.Role) error {
 	if err := required("name", r.Name); err != nil {
 		return err
 	}
-	return t.create("role", r.Name, r.TenantID, `INSERT INTO roles (`+roleCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		r.TenantID, r.Name, r.Description, js(&r.Permissions), r.BuiltIn, tm(&r.CreatedAt), tm(&r.UpdatedAt))
+	return t.create("role", r.Name, r.TenantID, `INSERT INTO roles (`+sqlrow.RoleCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		r.TenantID, r.Name, r.Description, js(&r.Permissions), r.BuiltIn, sqlrow.Time(&r.CreatedAt), sqlrow.Time(&r.UpdatedAt))
 }
 
 // UpdateRole replaces a role; ENotFound if the tenant has no such role.
@@ -261,7 +262,7 @@ func (t *tx) UpdateRole(r *callvault.Role) error {
 	}
 	return t.change("update", "role", r.Name, `UPDATE roles SET description = ?, permissions = ?, built_in = ?, updated_at = ?
 		WHERE tenant_id = ? AND name = ?`,
-		r.Description, js(&r.Permissions), r.BuiltIn, tm(&r.UpdatedAt), r.TenantID, r.Name)
+		r.Description, js(&r.Permissions), r.BuiltIn, sqlrow.Time(&r.UpdatedAt), r.TenantID, r.Name)
 }
 
 // DeleteRole deletes a role; ENotFound if the tenant has no such role.
@@ -280,8 +281,8 @@ func (t *tx) CreateLicense(l *callvault.License) error {
 	if err := required("name", l.Name); err != nil {
 		return err
 	}
-	return t.create("license", l.Name, l.TenantID, `INSERT INTO licenses (`+licenseCols+`) VALUES (?, ?, ?, ?, ?)`,
-		l.TenantID, l.Name, js(&l.Features), tm(&l.CreatedAt), tm(&l.UpdatedAt))
+	return t.create("license", l.Name, l.TenantID, `INSERT INTO licenses (`+sqlrow.LicenseCols+`) VALUES (?, ?, ?, ?, ?)`,
+		l.TenantID, l.Name, js(&l.Features), sqlrow.Time(&l.CreatedAt), sqlrow.Time(&l.UpdatedAt))
 }
 
 // UpdateLicense replaces a license; ENotFound if the tenant has no such
@@ -291,7 +292,7 @@ func (t *tx) UpdateLicense(l *callvault.License) error {
 		return nilArg("license")
 	}
 	return t.change("update", "license", l.Name, `UPDATE licenses SET features = ?, updated_at = ? WHERE tenant_id = ? AND name = ?`,
-		js(&l.Features), tm(&l.UpdatedAt), l.TenantID, l.Name)
+		js(&l.Features), sqlrow.Time(&l.UpdatedAt), l.TenantID, l.Name)
 }
 
 // DeleteLicense deletes a license; ENotFound if the tenant has no such
@@ -311,9 +312,9 @@ func (t *tx) CreateApp(a *callvault.App) error {
 	if err := required("clientId", a.ID); err != nil {
 		return err
 	}
-	return t.create("app", a.ID, a.TenantID, `INSERT INTO apps (`+appCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	return t.create("app", a.ID, a.TenantID, `INSERT INTO apps (`+sqlrow.AppCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.TenantID, a.ID, a.Name, a.SecretHash, js(&a.Grants), js(&a.Scopes), js(&a.Roles), js(&a.RedirectURIs),
-		tm(&a.SecretRotatedAt), tm(&a.CreatedAt), tm(&a.UpdatedAt))
+		sqlrow.Time(&a.SecretRotatedAt), sqlrow.Time(&a.CreatedAt), sqlrow.Time(&a.UpdatedAt))
 }
 
 // UpdateApp replaces an app; ENotFound if its home tenant has no such app.
@@ -324,7 +325,7 @@ func (t *tx) UpdateApp(a *callvault.App) error {
 	return t.change("update", "app", a.ID, `UPDATE apps SET name = ?, secret_hash = ?, grants = ?, scopes = ?, roles = ?,
 		redirect_uris = ?, secret_rotated_at = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
 		a.Name, a.SecretHash, js(&a.Grants), js(&a.Scopes), js(&a.Roles), js(&a.RedirectURIs),
-		tm(&a.SecretRotatedAt), tm(&a.UpdatedAt), a.TenantID, a.ID)
+		sqlrow.Time(&a.SecretRotatedAt), sqlrow.Time(&a.UpdatedAt), a.TenantID, a.ID)
 }
 
 // DeleteApp deletes an app of its home tenant, the consents any tenant gave
@@ -352,11 +353,11 @@ func (t *tx) PutConsent(c *callvault.Consent) error {
 	if err := required("appId", c.AppID); err != nil {
 		return err
 	}
-	_, err := t.exec(`INSERT INTO consents (`+consentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := t.exec(`INSERT INTO consents (`+sqlrow.ConsentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (tenant_id, app_id) DO UPDATE SET app_tenant_id = excluded.app_tenant_id,
 			scopes = excluded.scopes, roles = excluded.roles, updated_at = excluded.updated_at,
 			revoked_at = excluded.revoked_at`,
-		c.TenantID, c.AppID, c.AppTenant, js(&c.Scopes), js(&c.Roles), tm(&c.CreatedAt), tm(&c.UpdatedAt), tm(&c.RevokedAt))
+		c.TenantID, c.AppID, c.AppTenant, js(&c.Scopes), js(&c.Roles), sqlrow.Time(&c.CreatedAt), sqlrow.Time(&c.UpdatedAt), sqlrow.Time(&c.RevokedAt))
 	return createErr("consent for app", c.AppID, c.TenantID, err)
 }
 
@@ -380,9 +381,9 @@ func (t *tx) CreateAPIKey(k *callvault.APIKey) error {
 	if err := required("hash", k.Hash); err != nil {
 		return err
 	}
-	return t.create("api key", k.ID, k.TenantID, `INSERT INTO api_keys (`+apiKeyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	return t.create("api key", k.ID, k.TenantID, `INSERT INTO api_keys (`+sqlrow.APIKeyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.TenantID, k.ID, k.Name, k.Hash, k.Hint, k.SubjectKind, k.SubjectID, js(&k.Scopes),
-		tm(&k.CreatedAt), tm(&k.ExpiresAt), tm(&k.RevokedAt), tm(&k.LastUsedAt))
+		sqlrow.Time(&k.CreatedAt), sqlrow.Time(&k.ExpiresAt), sqlrow.Time(&k.RevokedAt), sqlrow.Time(&k.LastUsedAt))
 }
 
 // UpdateAPIKey replaces a key; ENotFound if the tenant has no such key.
@@ -393,7 +394,7 @@ func (t *tx) UpdateAPIKey(k *callvault.APIKey) error {
 	return t.change("update", "api key", k.ID, `UPDATE api_keys SET name = ?, hash = ?, hint = ?, subject_kind = ?,
 		subject_id = ?, scopes = ?, expires_at = ?, revoked_at = ?, last_used_at = ? WHERE tenant_id = ? AND id = ?`,
 		k.Name, k.Hash, k.Hint, k.SubjectKind, k.SubjectID, js(&k.Scopes),
-		tm(&k.ExpiresAt), tm(&k.RevokedAt), tm(&k.LastUsedAt), k.TenantID, k.ID)
+		sqlrow.Time(&k.ExpiresAt), sqlrow.Time(&k.RevokedAt), sqlrow.Time(&k.LastUsedAt), k.TenantID, k.ID)
 }
 
 // DeleteAPIKey deletes a key; ENotFound if the tenant has no such key.
@@ -411,9 +412,9 @@ func (t *tx) CreateToken(x *callvault.Token) error {
 	if err := required("hash", x.Hash); err != nil {
 		return err
 	}
-	_, err := t.exec(`INSERT INTO tokens (`+tokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := t.exec(`INSERT INTO tokens (`+sqlrow.TokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		x.TenantID, x.Hash, x.Kind, x.AppID, x.UserID, js(&x.Scopes), x.Grant, x.FamilyID,
-		tm(&x.IssuedAt), tm(&x.ExpiresAt), tm(&x.RevokedAt))
+		sqlrow.Time(&x.IssuedAt), sqlrow.Time(&x.ExpiresAt), sqlrow.Time(&x.RevokedAt))
 	if isUnique(err) {
 		return callvault.Errorf(callvault.EConflict, "token already exists")
 	}
@@ -433,7 +434,7 @@ func (t *tx) RevokeToken(hash string, at time.Time) error {
 	if err := revokeTime(at); err != nil {
 		return err
 	}
-	return t.change("revoke", "token", "", `UPDATE tokens SET revoked_at = coalesce(revoked_at, ?) WHERE hash = ?`, tm(&at), hash)
+	return t.change("revoke", "token", "", `UPDATE tokens SET revoked_at = coalesce(revoked_at, ?) WHERE hash = ?`, sqlrow.Time(&at), hash)
 }
 
 // RevokeTokenFamily revokes every unrevoked token of the refresh family in
@@ -443,7 +444,7 @@ func (t *tx) RevokeTokenFamily(tenantID, familyID string, at time.Time) error {
 		return err
 	}
 	if _, err := t.exec(`UPDATE tokens SET revoked_at = ? WHERE tenant_id = ? AND family_id = ? AND revoked_at IS NULL`,
-		tm(&at), tenantID, familyID); err != nil {
+		sqlrow.Time(&at), tenantID, familyID); err != nil {
 		return dbError("revoke token family", err)
 	}
 	return nil
@@ -456,7 +457,7 @@ func (t *tx) RevokeTokensOfApp(tenantID, appID string, at time.Time) error {
 		return err
 	}
 	if _, err := t.exec(`UPDATE tokens SET revoked_at = ? WHERE tenant_id = ? AND app_id = ? AND revoked_at IS NULL`,
-		tm(&at), tenantID, appID); err != nil {
+		sqlrow.Time(&at), tenantID, appID); err != nil {
 		return dbError("revoke tokens of app", err)
 	}
 	return nil
@@ -473,8 +474,8 @@ func (t *tx) CreateJWTCredential(c *callvault.JWTCredential) error {
 	if err := required("id", c.ID); err != nil {
 		return err
 	}
-	return t.create("jwt credential", c.ID, c.TenantID, `INSERT INTO jwt_credentials (`+jwtCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.TenantID, c.ID, c.UserID, c.AppID, c.Name, tm(&c.CreatedAt), tm(&c.ExpiresAt), tm(&c.RevokedAt))
+	return t.create("jwt credential", c.ID, c.TenantID, `INSERT INTO jwt_credentials (`+sqlrow.JWTCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.TenantID, c.ID, c.UserID, c.AppID, c.Name, sqlrow.Time(&c.CreatedAt), sqlrow.Time(&c.ExpiresAt), sqlrow.Time(&c.RevokedAt))
 }
 
 // UpdateJWTCredential replaces a JWT credential; ENotFound if the tenant has
@@ -485,5 +486,5 @@ func (t *tx) UpdateJWTCredential(c *callvault.JWTCredential) error {
 	}
 	return t.change("update", "jwt credential", c.ID, `UPDATE jwt_credentials SET user_id = ?, app_id = ?, name = ?,
 		expires_at = ?, revoked_at = ? WHERE tenant_id = ? AND id = ?`,
-		c.UserID, c.AppID, c.Name, tm(&c.ExpiresAt), tm(&c.RevokedAt), c.TenantID, c.ID)
+		c.UserID, c.AppID, c.Name, sqlrow.Time(&c.ExpiresAt), sqlrow.Time(&c.RevokedAt), c.TenantID, c.ID)
 }
