@@ -61,9 +61,9 @@ func (r reader) Checkpoints(ctx context.Context, tenantID string) ([]*callvault.
 // has one at that Seq signed by the same key.
 func (t *tx) PutCheckpoint(c *callvault.Checkpoint) error {
 	if c == nil {
-		return nilArg("checkpoint")
+		return sqlrow.NilArg("checkpoint")
 	}
-	if err := required("tenantId", c.TenantID); err != nil {
+	if err := sqlrow.Required("tenantId", c.TenantID); err != nil {
 		return err
 	}
 	_, err := t.exec(`INSERT INTO checkpoints (tenant_id, seq, hash, created_at, key_id, signature) VALUES ($1, $2, $3, $4, $5, $6)`,

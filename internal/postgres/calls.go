@@ -255,7 +255,7 @@ func (t *tx) lockCallHeads(tenants []string) (map[string]*callHead, error) {
 	}
 	for _, id := range tenants {
 		if !known[id] {
-			return nil, notFound("tenant", id)
+			return nil, sqlrow.NotFound("tenant", id)
 		}
 	}
 	if _, err := t.run(`INSERT INTO call_heads (tenant_id, ingest_seq, event_seq) SELECT unnest($1::text[]), 0, 0
@@ -577,12 +577,12 @@ func (r reader) RecordingBlobInUse(ctx context.Context, tenantID, sha256 string)
 // are not changed.
 func (t *tx) CreateRecording(x *callvault.Recording) error {
 	if x == nil {
-		return nilArg("recording")
+		return sqlrow.NilArg("recording")
 	}
-	if err := required("id", x.ID); err != nil {
+	if err := sqlrow.Required("id", x.ID); err != nil {
 		return err
 	}
-	if err := required("callId", x.CallID); err != nil {
+	if err := sqlrow.Required("callId", x.CallID); err != nil {
 		return err
 	}
 	return t.create("recording", x.ID, x.TenantID, `INSERT INTO recordings (`+sqlrow.RecordingCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
@@ -593,9 +593,9 @@ func (t *tx) CreateRecording(x *callvault.Recording) error {
 // if the tenant has no such recording.
 func (t *tx) UpdateRecording(x *callvault.Recording) error {
 	if x == nil {
-		return nilArg("recording")
+		return sqlrow.NilArg("recording")
 	}
-	if err := required("callId", x.CallID); err != nil {
+	if err := sqlrow.Required("callId", x.CallID); err != nil {
 		return err
 	}
 	return t.change("update", "recording", x.ID, `UPDATE recordings SET call_id = $1, type = $2, content_type = $3,
@@ -622,9 +622,9 @@ func (r reader) ActiveCalls(ctx context.Context, tenantID string) ([]*callvault.
 // ENotFound when the tenant does not exist.
 func (t *tx) PutActiveCall(a *callvault.ActiveCall) error {
 	if a == nil {
-		return nilArg("active call")
+		return sqlrow.NilArg("active call")
 	}
-	if err := required("callId", a.CallID); err != nil {
+	if err := sqlrow.Required("callId", a.CallID); err != nil {
 		return err
 	}
 	_, err := t.exec(`INSERT INTO active_calls (`+sqlrow.ActiveCallCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
@@ -634,7 +634,7 @@ func (t *tx) PutActiveCall(a *callvault.ActiveCall) error {
 			answered_at = excluded.answered_at, updated_at = excluded.updated_at`,
 		a.TenantID, a.CallID, a.SiteID, a.Direction, a.State, a.From, a.To, a.Extension, a.Recording,
 		sqlrow.Time(&a.StartedAt), sqlrow.Time(&a.AnsweredAt), sqlrow.Time(&a.UpdatedAt))
-	return createErr("active call", a.CallID, a.TenantID, err)
+	return errs.Create("active call", a.CallID, a.TenantID, err)
 }
 
 // DeleteActiveCall deletes a live call; ENotFound if the tenant has none

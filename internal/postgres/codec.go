@@ -22,11 +22,11 @@ type querier interface {
 var codec = sqlrow.Codec{JSON: func(p any) any { return p }}
 
 // getOne runs a single-row query and scans it; no row gives ENotFound for
-// what and key (see notFound).
+// what and key (see sqlrow.NotFound).
 func getOne[T any](ctx context.Context, q querier, what, key string, scan func(sqlrow.Scanner) (*T, error), query string, args ...any) (*T, error) {
 	v, err := scan(q.QueryRow(ctx, query, args...))
 	if errors.Is(err, pgx.ErrNoRows) || isBadText(err) {
-		return nil, notFound(what, key)
+		return nil, sqlrow.NotFound(what, key)
 	}
 	if err != nil {
 		return nil, dbError("read "+what, err)

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -67,49 +66,20 @@ func (t *tx) run(query string, args ...any) (int64, error) {
 	return tag.RowsAffected(), nil
 }
 
+// errs classifies the engine's errors for sqlrow's Create and Change.
+var errs = sqlrow.Errors{IsUnique: isUnique, IsForeignKey: isForeignKey, DB: dbError}
+
 // create runs an INSERT of what with the given key in tenantID.
 func (t *tx) create(what, key, tenantID, query string, args ...any) error {
 	_, err := t.exec(query, args...)
-	return createErr(what, key, tenantID, err)
-}
-
-func createErr(what, key, tenantID string, err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case isUnique(err):
-		return callvault.Errorf(callvault.EConflict, "%s %q already exists", what, key)
-	case isForeignKey(err):
-		return notFound("tenant", tenantID)
-	}
-	return dbError("create "+what, err)
+	return errs.Create(what, key, tenantID, err)
 }
 
 // change runs an UPDATE or DELETE of one row of what; no row gives
 // ENotFound.
 func (t *tx) change(verb, what, key, query string, args ...any) error {
 	n, err := t.exec(query, args...)
-	if isUnique(err) {
-		return callvault.Errorf(callvault.EConflict, "%s %q conflicts with an existing one", what, key)
-	}
-	if err != nil {
-		return dbError(verb+" "+what, err)
-	}
-	if n == 0 {
-		return notFound(what, key)
-	}
-	return nil
-}
-
-func required(field, v string) error {
-	if v == "" {
-		return callvault.FieldError(field, "%s is required", field)
-	}
-	return nil
-}
-
-func nilArg(what string) error {
-	return callvault.Errorf(callvault.EInvalid, "no %s given", what)
+	return errs.Change(verb, what, key, n, err)
 }
 
 // Tenants.
@@ -117,9 +87,9 @@ func nilArg(what string) error {
 // CreateTenant stores a new tenant; EConflict if the id exists.
 func (t *tx) CreateTenant(x *callvault.Tenant) error {
 	if x == nil {
-		return nilArg("tenant")
+		return sqlrow.NilArg("tenant")
 	}
-	if err := required("id", x.ID); err != nil {
+	if err := sqlrow.Required("id", x.ID); err != nil {
 		return err
 	}
 	return t.create("tenant", x.ID, x.ID, `INSERT INTO tenants (`+sqlrow.TenantCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
@@ -130,7 +100,7 @@ func (t *tx) CreateTenant(x *callvault.Tenant) error {
 // UpdateTenant replaces a tenant; ENotFound if it does not exist.
 func (t *tx) UpdateTenant(x *callvault.Tenant) error {
 	if x == nil {
-		return nilArg("tenant")
+		return sqlrow.NilArg("tenant")
 	}
 	return t.change("update", "tenant", x.ID, `UPDATE tenants SET name = $1, region = $2, timezone = $3, retention_days = $4,
 		audit_retention_days = $5, allowed_client_regions = $6, legal_hold = $7, updated_at = $8 WHERE tenant_id = $9`,
@@ -157,7 +127,7 @@ func (t *tx) DeleteTenant(id string) error {
 		return dbError("delete tenant", err)
 	}
 	if n == 0 {
-		return notFound("tenant", id)
+		return sqlrow.NotFound("tenant", id)
 	}
 	stmts := []string{
 		`DELETE FROM tokens WHERE app_id IN (SELECT id FROM apps WHERE tenant_id = $1)`,
@@ -183,9 +153,9 @@ func (t *tx) DeleteTenant(id string) error {
 // CreateSite stores a new site; EConflict if the id exists in the tenant.
 func (t *tx) CreateSite(s *callvault.Site) error {
 	if s == nil {
-		return nilArg("site")
+		return sqlrow.NilArg("site")
 	}
-	if err := required("id", s.ID); err != nil {
+	if err := sqlrow.Required("id", s.ID); err != nil {
 		return err
 	}
 	return t.create("site", s.ID, s.TenantID, `INSERT INTO sites (`+sqlrow.SiteCols+`) VALUES ($1, $2, $3, $4, $5)`,
@@ -195,7 +165,7 @@ func (t *tx) CreateSite(s *callvault.Site) error {
 // UpdateSite replaces a site; ENotFound if the tenant has no such site.
 func (t *tx) UpdateSite(s *callvault.Site) error {
 	if s == nil {
-		return nilArg("site")
+		return sqlrow.NilArg("site")
 	}
 	return t.change("update", "site", s.ID, `UPDATE sites SET name = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4`,
 		s.Name, sqlrow.Time(&s.UpdatedAt), s.TenantID, s.ID)
@@ -208,10 +178,6 @@ func (t *tx) DeleteSite(tenantID, id string) error {
 
 // Users.
 
-func loginTaken(login string) error {
-	return &callvault.Error{Code: callvault.EConflict, Field: "login", Message: fmt.Sprintf("login %q is taken", login)}
-}
-
 // isLoginConflict reports whether err violates the unique login index.
 func isLoginConflict(err error) bool {
 	return isUniqueOn(err, "users_login")
@@ -222,12 +188,12 @@ func isLoginConflict(err error) bool {
 // (case-insensitively).
 func (t *tx) CreateUser(u *callvault.User) error {
 	if u == nil {
-		return nilArg("user")
+		return sqlrow.NilArg("user")
 	}
-	if err := required("id", u.ID); err != nil {
+	if err := sqlrow.Required("id", u.ID); err != nil {
 		return err
 	}
-	if err := required("login", u.Login); err != nil {
+	if err := sqlrow.Required("login", u.Login); err != nil {
 		return err
 	}
 	_, err := t.exec(`INSERT INTO users (`+sqlrow.UserCols+`, login_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
@@ -235,18 +201,18 @@ func (t *tx) CreateUser(u *callvault.User) error {
 		u.AccessLevels, u.Roles, u.SiteScope, u.Status, sqlrow.Time(&u.CreatedAt), sqlrow.Time(&u.UpdatedAt),
 		sqlrow.LoginKey(u.Login))
 	if isLoginConflict(err) {
-		return loginTaken(u.Login)
+		return sqlrow.LoginTaken(u.Login)
 	}
-	return createErr("user", u.ID, u.TenantID, err)
+	return errs.Create("user", u.ID, u.TenantID, err)
 }
 
 // UpdateUser replaces a user; ENotFound if the tenant has no such user,
 // EConflict with Field "login" if the new login is taken.
 func (t *tx) UpdateUser(u *callvault.User) error {
 	if u == nil {
-		return nilArg("user")
+		return sqlrow.NilArg("user")
 	}
-	if err := required("login", u.Login); err != nil {
+	if err := sqlrow.Required("login", u.Login); err != nil {
 		return err
 	}
 	n, err := t.exec(`UPDATE users SET login = $1, login_key = $2, name = $3, email = $4, password_hash = $5, extension = $6,
@@ -256,11 +222,11 @@ func (t *tx) UpdateUser(u *callvault.User) error {
 		u.AccessLevels, u.Roles, u.SiteScope, u.Status, sqlrow.Time(&u.UpdatedAt), u.TenantID, u.ID)
 	switch {
 	case isLoginConflict(err):
-		return loginTaken(u.Login)
+		return sqlrow.LoginTaken(u.Login)
 	case err != nil:
 		return dbError("update user", err)
 	case n == 0:
-		return notFound("user", u.ID)
+		return sqlrow.NotFound("user", u.ID)
 	}
 	return nil
 }
@@ -278,9 +244,9 @@ func (t *tx) DeleteUser(tenantID, id string) error {
 // tenant.
 func (t *tx) CreateRole(r *callvault.Role) error {
 	if r == nil {
-		return nilArg("role")
+		return sqlrow.NilArg("role")
 	}
-	if err := required("name", r.Name); err != nil {
+	if err := sqlrow.Required("name", r.Name); err != nil {
 		return err
 	}
 	return t.create("role", r.Name, r.TenantID, `INSERT INTO roles (`+sqlrow.RoleCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
@@ -290,7 +256,7 @@ func (t *tx) CreateRole(r *callvault.Role) error {
 // UpdateRole replaces a role; ENotFound if the tenant has no such role.
 func (t *tx) UpdateRole(r *callvault.Role) error {
 	if r == nil {
-		return nilArg("role")
+		return sqlrow.NilArg("role")
 	}
 	return t.change("update", "role", r.Name, `UPDATE roles SET description = $1, permissions = $2, built_in = $3, updated_at = $4
 		WHERE tenant_id = $5 AND name = $6`,
@@ -308,9 +274,9 @@ func (t *tx) DeleteRole(tenantID, name string) error {
 // tenant.
 func (t *tx) CreateLicense(l *callvault.License) error {
 	if l == nil {
-		return nilArg("license")
+		return sqlrow.NilArg("license")
 	}
-	if err := required("name", l.Name); err != nil {
+	if err := sqlrow.Required("name", l.Name); err != nil {
 		return err
 	}
 	return t.create("license", l.Name, l.TenantID, `INSERT INTO licenses (`+sqlrow.LicenseCols+`) VALUES ($1, $2, $3, $4, $5)`,
@@ -321,7 +287,7 @@ func (t *tx) CreateLicense(l *callvault.License) error {
 // license.
 func (t *tx) UpdateLicense(l *callvault.License) error {
 	if l == nil {
-		return nilArg("license")
+		return sqlrow.NilArg("license")
 	}
 	return t.change("update", "license", l.Name, `UPDATE licenses SET features = $1, updated_at = $2 WHERE tenant_id = $3 AND name = $4`,
 		l.Features, sqlrow.Time(&l.UpdatedAt), l.TenantID, l.Name)
@@ -339,9 +305,9 @@ func (t *tx) DeleteLicense(tenantID, name string) error {
 // exists in any tenant (client ids are global).
 func (t *tx) CreateApp(a *callvault.App) error {
 	if a == nil {
-		return nilArg("app")
+		return sqlrow.NilArg("app")
 	}
-	if err := required("clientId", a.ID); err != nil {
+	if err := sqlrow.Required("clientId", a.ID); err != nil {
 		return err
 	}
 	return t.create("app", a.ID, a.TenantID, `INSERT INTO apps (`+sqlrow.AppCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
@@ -352,7 +318,7 @@ func (t *tx) CreateApp(a *callvault.App) error {
 // UpdateApp replaces an app; ENotFound if its home tenant has no such app.
 func (t *tx) UpdateApp(a *callvault.App) error {
 	if a == nil {
-		return nilArg("app")
+		return sqlrow.NilArg("app")
 	}
 	return t.change("update", "app", a.ID, `UPDATE apps SET name = $1, secret_hash = $2, grants = $3, scopes = $4, roles = $5,
 		redirect_uris = $6, secret_rotated_at = $7, updated_at = $8 WHERE tenant_id = $9 AND id = $10`,
@@ -380,9 +346,9 @@ func (t *tx) DeleteApp(tenantID, id string) error {
 // field of the existing one but CreatedAt.
 func (t *tx) PutConsent(c *callvault.Consent) error {
 	if c == nil {
-		return nilArg("consent")
+		return sqlrow.NilArg("consent")
 	}
-	if err := required("appId", c.AppID); err != nil {
+	if err := sqlrow.Required("appId", c.AppID); err != nil {
 		return err
 	}
 	_, err := t.exec(`INSERT INTO consents (`+sqlrow.ConsentCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -390,7 +356,7 @@ func (t *tx) PutConsent(c *callvault.Consent) error {
 			scopes = excluded.scopes, roles = excluded.roles, updated_at = excluded.updated_at,
 			revoked_at = excluded.revoked_at`,
 		c.TenantID, c.AppID, c.AppTenant, c.Scopes, c.Roles, sqlrow.Time(&c.CreatedAt), sqlrow.Time(&c.UpdatedAt), sqlrow.Time(&c.RevokedAt))
-	return createErr("consent for app", c.AppID, c.TenantID, err)
+	return errs.Create("consent for app", c.AppID, c.TenantID, err)
 }
 
 // DeleteConsent deletes the tenant's consent for the app; ENotFound if there
@@ -405,12 +371,12 @@ func (t *tx) DeleteConsent(tenantID, appID string) error {
 // the hash exists anywhere.
 func (t *tx) CreateAPIKey(k *callvault.APIKey) error {
 	if k == nil {
-		return nilArg("api key")
+		return sqlrow.NilArg("api key")
 	}
-	if err := required("id", k.ID); err != nil {
+	if err := sqlrow.Required("id", k.ID); err != nil {
 		return err
 	}
-	if err := required("hash", k.Hash); err != nil {
+	if err := sqlrow.Required("hash", k.Hash); err != nil {
 		return err
 	}
 	return t.create("api key", k.ID, k.TenantID, `INSERT INTO api_keys (`+sqlrow.APIKeyCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
@@ -421,7 +387,7 @@ func (t *tx) CreateAPIKey(k *callvault.APIKey) error {
 // UpdateAPIKey replaces a key; ENotFound if the tenant has no such key.
 func (t *tx) UpdateAPIKey(k *callvault.APIKey) error {
 	if k == nil {
-		return nilArg("api key")
+		return sqlrow.NilArg("api key")
 	}
 	return t.change("update", "api key", k.ID, `UPDATE api_keys SET name = $1, hash = $2, hint = $3, subject_kind = $4,
 		subject_id = $5, scopes = $6, expires_at = $7, revoked_at = $8, last_used_at = $9 WHERE tenant_id = $10 AND id = $11`,
@@ -439,9 +405,9 @@ func (t *tx) DeleteAPIKey(tenantID, id string) error {
 // CreateToken stores an issued token; EConflict if the hash exists.
 func (t *tx) CreateToken(x *callvault.Token) error {
 	if x == nil {
-		return nilArg("token")
+		return sqlrow.NilArg("token")
 	}
-	if err := required("hash", x.Hash); err != nil {
+	if err := sqlrow.Required("hash", x.Hash); err != nil {
 		return err
 	}
 	_, err := t.exec(`INSERT INTO tokens (`+sqlrow.TokenCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
@@ -450,14 +416,7 @@ func (t *tx) CreateToken(x *callvault.Token) error {
 	if isUnique(err) {
 		return callvault.Errorf(callvault.EConflict, "token already exists")
 	}
-	return createErr("token", "", x.TenantID, err)
-}
-
-func revokeTime(at time.Time) error {
-	if at.IsZero() {
-		return callvault.FieldError("at", "a revocation needs its time")
-	}
-	return nil
+	return errs.Create("token", "", x.TenantID, err)
 }
 
 // Token, read inside a write transaction, locks the token's row until the
@@ -473,7 +432,7 @@ func (t *tx) Token(ctx context.Context, hash string) (*callvault.Token, error) {
 // RevokeToken marks the token revoked at the given time, unless it already
 // is (the first revocation time stays); ENotFound if the hash is unknown.
 func (t *tx) RevokeToken(hash string, at time.Time) error {
-	if err := revokeTime(at); err != nil {
+	if err := sqlrow.RevokeTime(at); err != nil {
 		return err
 	}
 	return t.change("revoke", "token", "", `UPDATE tokens SET revoked_at = coalesce(revoked_at, $1) WHERE hash = $2`, sqlrow.Time(&at), hash)
@@ -482,7 +441,7 @@ func (t *tx) RevokeToken(hash string, at time.Time) error {
 // RevokeTokenFamily revokes every unrevoked token of the refresh family in
 // the tenant. A family without tokens is not an error.
 func (t *tx) RevokeTokenFamily(tenantID, familyID string, at time.Time) error {
-	if err := revokeTime(at); err != nil {
+	if err := sqlrow.RevokeTime(at); err != nil {
 		return err
 	}
 	if _, err := t.exec(`UPDATE tokens SET revoked_at = $1 WHERE tenant_id = $2 AND family_id = $3 AND revoked_at IS NULL`,
@@ -495,7 +454,7 @@ func (t *tx) RevokeTokenFamily(tenantID, familyID string, at time.Time) error {
 // RevokeTokensOfApp revokes every unrevoked token the app holds in the
 // tenant. An app without tokens is not an error.
 func (t *tx) RevokeTokensOfApp(tenantID, appID string, at time.Time) error {
-	if err := revokeTime(at); err != nil {
+	if err := sqlrow.RevokeTime(at); err != nil {
 		return err
 	}
 	if _, err := t.exec(`UPDATE tokens SET revoked_at = $1 WHERE tenant_id = $2 AND app_id = $3 AND revoked_at IS NULL`,
@@ -511,9 +470,9 @@ func (t *tx) RevokeTokensOfApp(tenantID, appID string, at time.Time) error {
 // exists in the tenant.
 func (t *tx) CreateJWTCredential(c *callvault.JWTCredential) error {
 	if c == nil {
-		return nilArg("jwt credential")
+		return sqlrow.NilArg("jwt credential")
 	}
-	if err := required("id", c.ID); err != nil {
+	if err := sqlrow.Required("id", c.ID); err != nil {
 		return err
 	}
 	return t.create("jwt credential", c.ID, c.TenantID, `INSERT INTO jwt_credentials (`+sqlrow.JWTCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -524,7 +483,7 @@ func (t *tx) CreateJWTCredential(c *callvault.JWTCredential) error {
 // no such credential.
 func (t *tx) UpdateJWTCredential(c *callvault.JWTCredential) error {
 	if c == nil {
-		return nilArg("jwt credential")
+		return sqlrow.NilArg("jwt credential")
 	}
 	return t.change("update", "jwt credential", c.ID, `UPDATE jwt_credentials SET user_id = $1, app_id = $2, name = $3,
 		expires_at = $4, revoked_at = $5 WHERE tenant_id = $6 AND id = $7`,

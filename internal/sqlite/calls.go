@@ -378,7 +378,7 @@ func putCallRows(ctx context.Context, dc any, records []*callvault.CallRecord, h
 		v(20, unsafe.String(unsafe.SliceData(body), len(body)))
 		res, err := ex.ExecContext(noCancel, args)
 		if isForeignKey(err) {
-			return notFound("tenant", r.TenantID)
+			return sqlrow.NotFound("tenant", r.TenantID)
 		}
 		if err != nil {
 			return dbError("put call "+r.ID, err)
@@ -480,12 +480,12 @@ func (r reader) RecordingBlobInUse(ctx context.Context, tenantID, sha256 string)
 // are not changed.
 func (t *tx) CreateRecording(x *callvault.Recording) error {
 	if x == nil {
-		return nilArg("recording")
+		return sqlrow.NilArg("recording")
 	}
-	if err := required("id", x.ID); err != nil {
+	if err := sqlrow.Required("id", x.ID); err != nil {
 		return err
 	}
-	if err := required("callId", x.CallID); err != nil {
+	if err := sqlrow.Required("callId", x.CallID); err != nil {
 		return err
 	}
 	return t.create("recording", x.ID, x.TenantID, `INSERT INTO recordings (`+sqlrow.RecordingCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -496,9 +496,9 @@ func (t *tx) CreateRecording(x *callvault.Recording) error {
 // if the tenant has no such recording.
 func (t *tx) UpdateRecording(x *callvault.Recording) error {
 	if x == nil {
-		return nilArg("recording")
+		return sqlrow.NilArg("recording")
 	}
-	if err := required("callId", x.CallID); err != nil {
+	if err := sqlrow.Required("callId", x.CallID); err != nil {
 		return err
 	}
 	return t.change("update", "recording", x.ID, `UPDATE recordings SET call_id = ?, type = ?, content_type = ?,
@@ -525,9 +525,9 @@ func (r reader) ActiveCalls(ctx context.Context, tenantID string) ([]*callvault.
 // ENotFound when the tenant does not exist.
 func (t *tx) PutActiveCall(a *callvault.ActiveCall) error {
 	if a == nil {
-		return nilArg("active call")
+		return sqlrow.NilArg("active call")
 	}
-	if err := required("callId", a.CallID); err != nil {
+	if err := sqlrow.Required("callId", a.CallID); err != nil {
 		return err
 	}
 	_, err := t.exec(`INSERT INTO active_calls (`+sqlrow.ActiveCallCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -537,7 +537,7 @@ func (t *tx) PutActiveCall(a *callvault.ActiveCall) error {
 			answered_at = excluded.answered_at, updated_at = excluded.updated_at`,
 		a.TenantID, a.CallID, a.SiteID, a.Direction, a.State, js(&a.From), js(&a.To), a.Extension, a.Recording,
 		sqlrow.Time(&a.StartedAt), sqlrow.Time(&a.AnsweredAt), sqlrow.Time(&a.UpdatedAt))
-	return createErr("active call", a.CallID, a.TenantID, err)
+	return errs.Create("active call", a.CallID, a.TenantID, err)
 }
 
 // DeleteActiveCall deletes a live call; ENotFound if the tenant has none
@@ -639,7 +639,7 @@ func (t *tx) PutCallEvents(events []*callvault.CallEvent) ([]bool, error) {
 			res, err := stmt.ExecContext(ctx, e.TenantID, e.Seq, e.ID, e.CallID, e.Type, sqlrow.Time(&e.Timestamp), e.SiteID,
 				e.Direction, js(&e.From), js(&e.To), e.Result, e.RecordingID, js(&e.TransferTo), sqlrow.Time(&e.ReceivedAt))
 			if isForeignKey(err) {
-				return notFound("tenant", e.TenantID)
+				return sqlrow.NotFound("tenant", e.TenantID)
 			}
 			if err != nil {
 				return dbError("put call event "+e.ID, err)

@@ -52,11 +52,11 @@ func (c jsonCol) Scan(src any) error {
 }
 
 // getOne runs a single-row query and scans it; no row gives ENotFound for
-// what and key (see notFound).
+// what and key (see sqlrow.NotFound).
 func getOne[T any](ctx context.Context, q querier, what, key string, scan func(sqlrow.Scanner) (*T, error), query string, args ...any) (*T, error) {
 	v, err := scan(q.QueryRowContext(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound(what, key)
+		return nil, sqlrow.NotFound(what, key)
 	}
 	if err != nil {
 		return nil, dbError("read "+what, err)

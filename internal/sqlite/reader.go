@@ -15,15 +15,6 @@ type reader struct {
 	q querier
 }
 
-// notFound is the ENotFound error for a missing object; an empty key (a
-// credential hash) is not repeated.
-func notFound(what, key string) error {
-	if key == "" {
-		return callvault.Errorf(callvault.ENotFound, "%s not found", what)
-	}
-	return callvault.Errorf(callvault.ENotFound, "%s %q not found", what, key)
-}
-
 // Tenants.
 
 // Tenant returns the tenant, or ENotFound.

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strings"
 	"time"
 
@@ -35,49 +34,20 @@ func (t *tx) exec(query string, args ...any) (int64, error) {
 	return res.RowsAffected()
 }
 
+// errs classifies the engine's errors for sqlrow's Create and Change.
+var errs = sqlrow.Errors{IsUnique: isUnique, IsForeignKey: isForeignKey, DB: dbError}
+
 // create runs an INSERT of what with the given key in tenantID.
 func (t *tx) create(what, key, tenantID, query string, args ...any) error {
 	_, err := t.exec(query, args...)
-	return createErr(what, key, tenantID, err)
-}
-
-func createErr(what, key, tenantID string, err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case isUnique(err):
-		return callvault.Errorf(callvault.EConflict, "%s %q already exists", what, key)
-	case isForeignKey(err):
-		return notFound("tenant", tenantID)
-	}
-	return dbError("create "+what, err)
+	return errs.Create(what, key, tenantID, err)
 }
 
 // change runs an UPDATE or DELETE of one row of what; no row gives
 // ENotFound.
 func (t *tx) change(verb, what, key, query string, args ...any) error {
 	n, err := t.exec(query, args...)
-	if isUnique(err) {
-		return callvault.Errorf(callvault.EConflict, "%s %q conflicts with an existing one", what, key)
-	}
-	if err != nil {
-		return dbError(verb+" "+what, err)
-	}
-	if n == 0 {
-		return notFound(what, key)
-	}
-	return nil
-}
-
-func required(field, v string) error {
-	if v == "" {
-		return callvault.FieldError(field, "%s is required", field)
-	}
-	return nil
-}
-
-func nilArg(what string) error {
-	return callvault.Errorf(callvault.EInvalid, "no %s given", what)
+	return errs.Change(verb, what, key, n, err)
 }
 
 // Tenants.
@@ -85,9 +55,9 @@ func nilArg(what string) error {
 // CreateTenant stores a new tenant; EConflict if the id exists.
 func (t *tx) CreateTenant(x *callvault.Tenant) error {
 	if x == nil {
-		return nilArg("tenant")
+		return sqlrow.NilArg("tenant")
 	}
-	if err := required("id", x.ID); err != nil {
+	if err := sqlrow.Required("id", x.ID); err != nil {
 		return err
 	}
 	return t.create("tenant", x.ID, x.ID, `INSERT INTO tenants (`+sqlrow.TenantCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -98,7 +68,7 @@ func (t *tx) CreateTenant(x *callvault.Tenant) error {
 // UpdateTenant replaces a tenant; ENotFound if it does not exist.
 func (t *tx) UpdateTenant(x *callvault.Tenant) error {
 	if x == nil {
-		return nilArg("tenant")
+		return sqlrow.NilArg("tenant")
 	}
 	return t.change("update", "tenant", x.ID, `UPDATE tenants SET name = ?, region = ?, timezone = ?, retention_days = ?,
 		audit_retention_days = ?, allowed_client_regions = ?, legal_hold = ?, updated_at = ? WHERE tenant_id = ?`,
@@ -125,7 +95,7 @@ func (t *tx) DeleteTenant(id string) error {
 		return dbError("delete tenant", err)
 	}
 	if n == 0 {
-		return notFound("tenant", id)
+		return sqlrow.NotFound("tenant", id)
 	}
 	stmts := []string{
 		`DELETE FROM tokens WHERE app_id IN (SELECT id FROM apps WHERE tenant_id = ?)`,
@@ -151,9 +121,9 @@ func (t *tx) DeleteTenant(id string) error {
 // CreateSite stores a new site; EConflict if the id exists in the tenant.
 func (t *tx) CreateSite(s *callvault.Site) error {
 	if s == nil {
-		return nilArg("site")
+		return sqlrow.NilArg("site")
 	}
-	if err := required("id", s.ID); err != nil {
+	if err := sqlrow.Required("id", s.ID); err != nil {
 		return err
 	}
 	return t.create("site", s.ID, s.TenantID, `INSERT INTO sites (`+sqlrow.SiteCols+`) VALUES (?, ?, ?, ?, ?)`,
@@ -163,7 +133,7 @@ func (t *tx) CreateSite(s *callvault.Site) error {
 // UpdateSite replaces a site; ENotFound if the tenant has no such site.
 func (t *tx) UpdateSite(s *callvault.Site) error {
 	if s == nil {
-		return nilArg("site")
+		return sqlrow.NilArg("site")
 	}
 	return t.change("update", "site", s.ID, `UPDATE sites SET name = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
 		s.Name, sqlrow.Time(&s.UpdatedAt), s.TenantID, s.ID)
@@ -176,10 +146,6 @@ func (t *tx) DeleteSite(tenantID, id string) error {
 
 // Users.
 
-func loginTaken(login string) error {
-	return &callvault.Error{Code: callvault.EConflict, Field: "login", Message: fmt.Sprintf("login %q is taken", login)}
-}
-
 // isLoginConflict reports whether err violates the unique login index.
 func isLoginConflict(err error) bool {
 	return isUnique(err) && strings.Contains(err.Error(), "login_key")
@@ -190,12 +156,12 @@ func isLoginConflict(err error) bool {
 // (case-insensitively).
 func (t *tx) CreateUser(u *callvault.User) error {
 	if u == nil {
-		return nilArg("user")
+		return sqlrow.NilArg("user")
 	}
-	if err := required("id", u.ID); err != nil {
+	if err := sqlrow.Required("id", u.ID); err != nil {
 		return err
 	}
-	if err := required("login", u.Login); err != nil {
+	if err := sqlrow.Required("login", u.Login); err != nil {
 		return err
 	}
 	_, err := t.exec(`INSERT INTO users (`+sqlrow.UserCols+`, login_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -203,18 +169,18 @@ func (t *tx) CreateUser(u *callvault.User) error {
 		js(&u.AccessLevels), js(&u.Roles), js(&u.SiteScope), u.Status, sqlrow.Time(&u.CreatedAt), sqlrow.Time(&u.UpdatedAt),
 		sqlrow.LoginKey(u.Login))
 	if isLoginConflict(err) {
-		return loginTaken(u.Login)
+		return sqlrow.LoginTaken(u.Login)
 	}
-	return createErr("user", u.ID, u.TenantID, err)
+	return errs.Create("user", u.ID, u.TenantID, err)
 }
 
 // UpdateUser replaces a user; ENotFound if the tenant has no such user,
 // EConflict with Field "login" if the new login is taken.
 func (t *tx) UpdateUser(u *callvault.User) error {
 	if u == nil {
-		return nilArg("user")
+		return sqlrow.NilArg("user")
 	}
-	if err := required("login", u.Login); err != nil {
+	if err := sqlrow.Required("login", u.Login); err != nil {
 		return err
 	}
 	n, err := t.exec(`UPDATE users SET login = ?, login_key = ?, name = ?, email = ?, password_hash = ?, extension = ?,
@@ -224,11 +190,11 @@ func (t *tx) UpdateUser(u *callvault.User) error {
 		js(&u.AccessLevels), js(&u.Roles), js(&u.SiteScope), u.Status, sqlrow.Time(&u.UpdatedAt), u.TenantID, u.ID)
 	switch {
 	case isLoginConflict(err):
-		return loginTaken(u.Login)
+		return sqlrow.LoginTaken(u.Login)
 	case err != nil:
 		return dbError("update user", err)
 	case n == 0:
-		return notFound("user", u.ID)
+		return sqlrow.NotFound("user", u.ID)
 	}
 	return nil
 }
@@ -246,9 +212,9 @@ func (t *tx) DeleteUser(tenantID, id string) error {
 // tenant.
 func (t *tx) CreateRole(r *callvault.Role) error {
 	if r == nil {
-		return nilArg("role")
+		return sqlrow.NilArg("role")
 	}
-	if err := required("name", r.Name); err != nil {
+	if err := sqlrow.Required("name", r.Name); err != nil {
 		return err
 	}
 	return t.create("role", r.Name, r.TenantID, `INSERT INTO roles (`+sqlrow.RoleCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -258,7 +224,7 @@ func (t *tx) CreateRole(r *callvault.Role) error {
 // UpdateRole replaces a role; ENotFound if the tenant has no such role.
 func (t *tx) UpdateRole(r *callvault.Role) error {
 	if r == nil {
-		return nilArg("role")
+		return sqlrow.NilArg("role")
 	}
 	return t.change("update", "role", r.Name, `UPDATE roles SET description = ?, permissions = ?, built_in = ?, updated_at = ?
 		WHERE tenant_id = ? AND name = ?`,
@@ -276,9 +242,9 @@ func (t *tx) DeleteRole(tenantID, name string) error {
 // tenant.
 func (t *tx) CreateLicense(l *callvault.License) error {
 	if l == nil {
-		return nilArg("license")
+		return sqlrow.NilArg("license")
 	}
-	if err := required("name", l.Name); err != nil {
+	if err := sqlrow.Required("name", l.Name); err != nil {
 		return err
 	}
 	return t.create("license", l.Name, l.TenantID, `INSERT INTO licenses (`+sqlrow.LicenseCols+`) VALUES (?, ?, ?, ?, ?)`,
@@ -289,7 +255,7 @@ func (t *tx) CreateLicense(l *callvault.License) error {
 // license.
 func (t *tx) UpdateLicense(l *callvault.License) error {
 	if l == nil {
-		return nilArg("license")
+		return sqlrow.NilArg("license")
 	}
 	return t.change("update", "license", l.Name, `UPDATE licenses SET features = ?, updated_at = ? WHERE tenant_id = ? AND name = ?`,
 		js(&l.Features), sqlrow.Time(&l.UpdatedAt), l.TenantID, l.Name)
@@ -307,9 +273,9 @@ func (t *tx) DeleteLicense(tenantID, name string) error {
 // exists in any tenant (client ids are global).
 func (t *tx) CreateApp(a *callvault.App) error {
 	if a == nil {
-		return nilArg("app")
+		return sqlrow.NilArg("app")
 	}
-	if err := required("clientId", a.ID); err != nil {
+	if err := sqlrow.Required("clientId", a.ID); err != nil {
 		return err
 	}
 	return t.create("app", a.ID, a.TenantID, `INSERT INTO apps (`+sqlrow.AppCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -320,7 +286,7 @@ func (t *tx) CreateApp(a *callvault.App) error {
 // UpdateApp replaces an app; ENotFound if its home tenant has no such app.
 func (t *tx) UpdateApp(a *callvault.App) error {
 	if a == nil {
-		return nilArg("app")
+		return sqlrow.NilArg("app")
 	}
 	return t.change("update", "app", a.ID, `UPDATE apps SET name = ?, secret_hash = ?, grants = ?, scopes = ?, roles = ?,
 		redirect_uris = ?, secret_rotated_at = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
@@ -348,9 +314,9 @@ func (t *tx) DeleteApp(tenantID, id string) error {
 // field of the existing one but CreatedAt.
 func (t *tx) PutConsent(c *callvault.Consent) error {
 	if c == nil {
-		return nilArg("consent")
+		return sqlrow.NilArg("consent")
 	}
-	if err := required("appId", c.AppID); err != nil {
+	if err := sqlrow.Required("appId", c.AppID); err != nil {
 		return err
 	}
 	_, err := t.exec(`INSERT INTO consents (`+sqlrow.ConsentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -358,7 +324,7 @@ func (t *tx) PutConsent(c *callvault.Consent) error {
 			scopes = excluded.scopes, roles = excluded.roles, updated_at = excluded.updated_at,
 			revoked_at = excluded.revoked_at`,
 		c.TenantID, c.AppID, c.AppTenant, js(&c.Scopes), js(&c.Roles), sqlrow.Time(&c.CreatedAt), sqlrow.Time(&c.UpdatedAt), sqlrow.Time(&c.RevokedAt))
-	return createErr("consent for app", c.AppID, c.TenantID, err)
+	return errs.Create("consent for app", c.AppID, c.TenantID, err)
 }
 
 // DeleteConsent deletes the tenant's consent for the app; ENotFound if there
@@ -373,12 +339,12 @@ func (t *tx) DeleteConsent(tenantID, appID string) error {
 // the hash exists anywhere.
 func (t *tx) CreateAPIKey(k *callvault.APIKey) error {
 	if k == nil {
-		return nilArg("api key")
+		return sqlrow.NilArg("api key")
 	}
-	if err := required("id", k.ID); err != nil {
+	if err := sqlrow.Required("id", k.ID); err != nil {
 		return err
 	}
-	if err := required("hash", k.Hash); err != nil {
+	if err := sqlrow.Required("hash", k.Hash); err != nil {
 		return err
 	}
 	return t.create("api key", k.ID, k.TenantID, `INSERT INTO api_keys (`+sqlrow.APIKeyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -389,7 +355,7 @@ func (t *tx) CreateAPIKey(k *callvault.APIKey) error {
 // UpdateAPIKey replaces a key; ENotFound if the tenant has no such key.
 func (t *tx) UpdateAPIKey(k *callvault.APIKey) error {
 	if k == nil {
-		return nilArg("api key")
+		return sqlrow.NilArg("api key")
 	}
 	return t.change("update", "api key", k.ID, `UPDATE api_keys SET name = ?, hash = ?, hint = ?, subject_kind = ?,
 		subject_id = ?, scopes = ?, expires_at = ?, revoked_at = ?, last_used_at = ? WHERE tenant_id = ? AND id = ?`,
@@ -407,9 +373,9 @@ func (t *tx) DeleteAPIKey(tenantID, id string) error {
 // CreateToken stores an issued token; EConflict if the hash exists.
 func (t *tx) CreateToken(x *callvault.Token) error {
 	if x == nil {
-		return nilArg("token")
+		return sqlrow.NilArg("token")
 	}
-	if err := required("hash", x.Hash); err != nil {
+	if err := sqlrow.Required("hash", x.Hash); err != nil {
 		return err
 	}
 	_, err := t.exec(`INSERT INTO tokens (`+sqlrow.TokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -418,20 +384,13 @@ func (t *tx) CreateToken(x *callvault.Token) error {
 	if isUnique(err) {
 		return callvault.Errorf(callvault.EConflict, "token already exists")
 	}
-	return createErr("token", "", x.TenantID, err)
-}
-
-func revokeTime(at time.Time) error {
-	if at.IsZero() {
-		return callvault.FieldError("at", "a revocation needs its time")
-	}
-	return nil
+	return errs.Create("token", "", x.TenantID, err)
 }
 
 // RevokeToken marks the token revoked at the given time, unless it already
 // is (the first revocation time stays); ENotFound if the hash is unknown.
 func (t *tx) RevokeToken(hash string, at time.Time) error {
-	if err := revokeTime(at); err != nil {
+	if err := sqlrow.RevokeTime(at); err != nil {
 		return err
 	}
 	return t.change("revoke", "token", "", `UPDATE tokens SET revoked_at = coalesce(revoked_at, ?) WHERE hash = ?`, sqlrow.Time(&at), hash)
@@ -440,7 +399,7 @@ func (t *tx) RevokeToken(hash string, at time.Time) error {
 // RevokeTokenFamily revokes every unrevoked token of the refresh family in
 // the tenant. A family without tokens is not an error.
 func (t *tx) RevokeTokenFamily(tenantID, familyID string, at time.Time) error {
-	if err := revokeTime(at); err != nil {
+	if err := sqlrow.RevokeTime(at); err != nil {
 		return err
 	}
 	if _, err := t.exec(`UPDATE tokens SET revoked_at = ? WHERE tenant_id = ? AND family_id = ? AND revoked_at IS NULL`,
@@ -453,7 +412,7 @@ func (t *tx) RevokeTokenFamily(tenantID, familyID string, at time.Time) error {
 // RevokeTokensOfApp revokes every unrevoked token the app holds in the
 // tenant. An app without tokens is not an error.
 func (t *tx) RevokeTokensOfApp(tenantID, appID string, at time.Time) error {
-	if err := revokeTime(at); err != nil {
+	if err := sqlrow.RevokeTime(at); err != nil {
 		return err
 	}
 	if _, err := t.exec(`UPDATE tokens SET revoked_at = ? WHERE tenant_id = ? AND app_id = ? AND revoked_at IS NULL`,
@@ -469,9 +428,9 @@ func (t *tx) RevokeTokensOfApp(tenantID, appID string, at time.Time) error {
 // exists in the tenant.
 func (t *tx) CreateJWTCredential(c *callvault.JWTCredential) error {
 	if c == nil {
-		return nilArg("jwt credential")
+		return sqlrow.NilArg("jwt credential")
 	}
-	if err := required("id", c.ID); err != nil {
+	if err := sqlrow.Required("id", c.ID); err != nil {
 		return err
 	}
 	return t.create("jwt credential", c.ID, c.TenantID, `INSERT INTO jwt_credentials (`+sqlrow.JWTCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -482,7 +441,7 @@ func (t *tx) CreateJWTCredential(c *callvault.JWTCredential) error {
 // no such credential.
 func (t *tx) UpdateJWTCredential(c *callvault.JWTCredential) error {
 	if c == nil {
-		return nilArg("jwt credential")
+		return sqlrow.NilArg("jwt credential")
 	}
 	return t.change("update", "jwt credential", c.ID, `UPDATE jwt_credentials SET user_id = ?, app_id = ?, name = ?,
 		expires_at = ?, revoked_at = ? WHERE tenant_id = ? AND id = ?`,

@@ -3,7 +3,9 @@
 // both stores read alike, the functions that scan a row of them into its
 // callvault type, and the time column encoding. Where the engines store a
 // column differently (JSON text in SQLite, arrays and jsonb in PostgreSQL),
-// a Codec supplies the scan destination.
+// a Codec supplies the scan destination. It also makes the errors of
+// reading and writing one row (NotFound, Required, Errors.Create and
+// Errors.Change), so that both stores report them alike.
 package sqlrow
 
 import (
