@@ -44,6 +44,11 @@ const arenaChunk = 64 << 10
 // begun), so they stay valid as long as anything refers to them.
 type arena struct {
 	chunk []byte
+	// Scratch space of the wire shapes, reused from record to record:
+	// they live only while decodeRecord turns them into a record.
+	legs []wireLeg
+	strs []string
+	ints []int64
 }
 
 // string returns a string with the bytes of b, kept in the arena.
@@ -126,15 +131,25 @@ func (s *scanner) str(dst *string) bool {
 }
 
 // strPtr reads a plain string into a new *string (a time of the wire
-// shapes).
+// shapes). With an arena the string is not copied: it is b's bytes, valid
+// only until decodeRecord returns, which parses every time before (a
+// parsed time keeps nothing of its text).
 func (s *scanner) strPtr(dst **string) bool {
 	if len(s.strs) == cap(s.strs) {
 		s.strs = make([]string, 0, 8)
 	}
 	s.strs = s.strs[:len(s.strs)+1]
 	v := &s.strs[len(s.strs)-1]
-	if !s.str(v) {
-		return false
+	if s.arena == nil {
+		if !s.str(v) {
+			return false
+		}
+	} else {
+		raw, ok := s.raw()
+		if !ok {
+			return false
+		}
+		*v = unsafe.String(unsafe.SliceData(raw), len(raw))
 	}
 	*dst = v
 	return true
@@ -353,6 +368,9 @@ func fastRecord(data []byte, w *wireRecord, legs *[]wireLeg, a *arena) bool {
 	s := &scanner{b: data, arena: a}
 	if a == nil {
 		s.src = string(data)
+	} else {
+		*legs, s.strs, s.ints = a.legs[:0], a.strs[:0], a.ints[:0]
+		defer func() { a.legs, a.strs, a.ints = (*legs)[:0], s.strs[:0], s.ints[:0] }()
 	}
 	ok := s.object(recordBit, func(k int) bool {
 		switch k {

@@ -14,6 +14,14 @@ import (
 func decodeBoth(t *testing.T, data string) {
 	t.Helper()
 	fast, ferr := DecodeRecord([]byte(data))
+	// The arena path (NDJSONReader's), from a buffer overwritten after.
+	buf := []byte(data)
+	var a arena
+	inArena, aerr := decodeRecord(buf, &a)
+	clear(buf)
+	if (ferr == nil) != (aerr == nil) || (ferr != nil && ferr.Error() != aerr.Error()) || !reflect.DeepEqual(fast, inArena) {
+		t.Fatalf("%s\nfast path: %+v, %v\narena: %+v, %v", data, fast, ferr, inArena, aerr)
+	}
 	slowRecords = true
 	slow, serr := DecodeRecord([]byte(data))
 	slowRecords = false
