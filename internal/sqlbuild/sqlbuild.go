@@ -1,10 +1,10 @@
 // Package sqlbuild builds the engine-independent parts of the stores'
 // queries: AND-ed conditions with their arguments, written in the
-// placeholder style of one engine, and the conditions of the call and audit
-// filters. What differs between the engines on purpose (the keyset cursor
-// predicate, how a list and a case-insensitive match are written) is chosen
-// by the Style; everything else is shared by internal/sqlite and
-// internal/postgres.
+// placeholder style of one engine, and the conditions of the call, call
+// event and audit filters. What differs between the engines on purpose (the
+// keyset cursor predicate, how a list and a case-insensitive match are
+// written) is chosen by the Style; everything else is shared by
+// internal/sqlite and internal/postgres.
 package sqlbuild
 
 import (
@@ -158,6 +158,29 @@ func CallConds(f *callvault.CallFilter, w *Where) error {
 	}
 	if f.MaxIngestSeq > 0 {
 		w.Cond(`ingest_seq <= ?`, f.MaxIngestSeq)
+	}
+	return nil
+}
+
+// EventConds adds the conditions of f to w (its Limit is the caller's):
+// Seq after f.AfterSeq and up to f.MaxSeq when set, Timestamp in [f.From,
+// f.To) when set. EInvalid without a tenant.
+func EventConds(f *callvault.EventFilter, w *Where) error {
+	if f.TenantID == "" {
+		return callvault.FieldError("tenantId", "an event query needs a tenant")
+	}
+	w.Cond(`tenant_id = ?`, f.TenantID)
+	if f.AfterSeq > 0 {
+		w.Cond(`seq > ?`, f.AfterSeq)
+	}
+	if f.MaxSeq > 0 {
+		w.Cond(`seq <= ?`, f.MaxSeq)
+	}
+	if !f.From.IsZero() {
+		w.Cond(`ts >= ?`, f.From.UnixMicro())
+	}
+	if !f.To.IsZero() {
+		w.Cond(`ts < ?`, f.To.UnixMicro())
 	}
 	return nil
 }

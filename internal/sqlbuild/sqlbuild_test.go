@@ -74,3 +74,23 @@ func TestAuditConds(t *testing.T) {
 		}
 	}
 }
+
+func TestEventConds(t *testing.T) {
+	f := &callvault.EventFilter{TenantID: "t", AfterSeq: 3, MaxSeq: 9, From: time.UnixMicro(10), To: time.UnixMicro(20)}
+	for style, sql := range map[Style]string{
+		SQLite:   `tenant_id = ? AND seq > ? AND seq <= ? AND ts >= ? AND ts < ?`,
+		Postgres: `tenant_id = $1 AND seq > $2 AND seq <= $3 AND ts >= $4 AND ts < $5`,
+	} {
+		w := New(style)
+		if err := EventConds(f, w); err != nil {
+			t.Fatal(err)
+		}
+		want := []any{"t", int64(3), int64(9), int64(10), int64(20)}
+		if w.String() != sql || !reflect.DeepEqual(w.Args(), want) {
+			t.Errorf("style %d: %s %v\nwant %s %v", style, w.String(), w.Args(), sql, want)
+		}
+	}
+	if err := EventConds(&callvault.EventFilter{}, New(SQLite)); callvault.ErrorCode(err) != callvault.EInvalid {
+		t.Errorf("no tenant: %v, want EInvalid", err)
+	}
+}

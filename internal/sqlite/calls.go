@@ -552,22 +552,9 @@ func (t *tx) DeleteActiveCall(tenantID, callID string) error {
 // f.MaxSeq when set, Timestamp in [f.From, f.To) when set), in Seq order, at
 // most f.Limit (all when 0). EInvalid without f.TenantID.
 func (r reader) CallEvents(ctx context.Context, f callvault.EventFilter) ([]*callvault.CallEvent, error) {
-	if f.TenantID == "" {
-		return nil, callvault.FieldError("tenantId", "an event query needs a tenant")
-	}
 	w := sqlbuild.New(sqlbuild.SQLite)
-	w.Cond(`tenant_id = ?`, f.TenantID)
-	if f.AfterSeq > 0 {
-		w.Cond(`seq > ?`, f.AfterSeq)
-	}
-	if f.MaxSeq > 0 {
-		w.Cond(`seq <= ?`, f.MaxSeq)
-	}
-	if !f.From.IsZero() {
-		w.Cond(`ts >= ?`, f.From.UnixMicro())
-	}
-	if !f.To.IsZero() {
-		w.Cond(`ts < ?`, f.To.UnixMicro())
+	if err := sqlbuild.EventConds(&f, w); err != nil {
+		return nil, err
 	}
 	query := `SELECT ` + sqlrow.CallEventCols + ` FROM call_events WHERE ` + w.String() + ` ORDER BY seq`
 	if f.Limit > 0 {
