@@ -130,14 +130,11 @@ func (t *tx) AppendAudit(recs ...*callvault.AuditRecord) error {
 	if len(recs) == 0 {
 		return nil
 	}
+	if err := sqlrow.CheckAuditRecords(recs); err != nil {
+		return err
+	}
 	tenants := make([]string, 0, len(recs))
-	for i, r := range recs {
-		if r == nil {
-			return callvault.Errorf(callvault.EInvalid, "audit record %d is nil", i)
-		}
-		if r.TenantID == "" {
-			return callvault.FieldError("tenantId", "audit record %d has no tenant", i)
-		}
+	for _, r := range recs {
 		tenants = append(tenants, r.TenantID)
 	}
 	out := make([]callvault.AuditRecord, len(recs))

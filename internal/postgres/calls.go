@@ -480,17 +480,10 @@ func (t *tx) PutCallEvents(events []*callvault.CallEvent) ([]bool, error) {
 	stored := make([]bool, len(events))
 	tenants := make([]string, len(events))
 	ids := make([]string, len(events))
+	if err := sqlrow.CheckCallEvents(events); err != nil {
+		return nil, err
+	}
 	for i, e := range events {
-		switch {
-		case e == nil:
-			return nil, callvault.Errorf(callvault.EInvalid, "call event %d is nil", i)
-		case e.TenantID == "":
-			return nil, callvault.FieldError("tenantId", "call event %d has no tenant", i)
-		case e.ID == "":
-			return nil, callvault.FieldError("id", "call event %d has no id", i)
-		case e.CallID == "":
-			return nil, callvault.FieldError("callId", "call event %q has no call id", e.ID)
-		}
 		tenants[i], ids[i] = e.TenantID, e.ID
 	}
 	if len(events) == 0 {

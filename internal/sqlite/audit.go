@@ -95,13 +95,8 @@ func (t *tx) AppendAudit(recs ...*callvault.AuditRecord) (err error) {
 	if len(recs) == 0 {
 		return nil
 	}
-	for i, r := range recs {
-		if r == nil {
-			return callvault.Errorf(callvault.EInvalid, "audit record %d is nil", i)
-		}
-		if r.TenantID == "" {
-			return callvault.FieldError("tenantId", "audit record %d has no tenant", i)
-		}
+	if err := sqlrow.CheckAuditRecords(recs); err != nil {
+		return err
 	}
 	if _, err := t.exec(`SAVEPOINT append_audit`); err != nil {
 		return dbError("append audit", err)

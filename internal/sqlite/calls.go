@@ -580,17 +580,8 @@ func (r reader) CallEventsOf(ctx context.Context, tenantID, callID string) ([]*c
 // tenant, id or call id; ENotFound when an event's tenant does not exist.
 func (t *tx) PutCallEvents(events []*callvault.CallEvent) ([]bool, error) {
 	stored := make([]bool, len(events))
-	for i, e := range events {
-		switch {
-		case e == nil:
-			return nil, callvault.Errorf(callvault.EInvalid, "call event %d is nil", i)
-		case e.TenantID == "":
-			return nil, callvault.FieldError("tenantId", "call event %d has no tenant", i)
-		case e.ID == "":
-			return nil, callvault.FieldError("id", "call event %d has no id", i)
-		case e.CallID == "":
-			return nil, callvault.FieldError("callId", "call event %q has no call id", e.ID)
-		}
+	if err := sqlrow.CheckCallEvents(events); err != nil {
+		return nil, err
 	}
 	if len(events) == 0 {
 		return stored, nil
