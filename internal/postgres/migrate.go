@@ -23,13 +23,7 @@ func migrations() ([]migration, error) {
 
 // LatestSchemaVersion returns the version of the newest embedded migration:
 // the schema version Open brings a database to.
-func LatestSchemaVersion() int {
-	ms, err := migrations()
-	if err != nil || len(ms) == 0 {
-		return 0
-	}
-	return ms[len(ms)-1].Version
-}
+func LatestSchemaVersion() int { return sqlbuild.LatestVersion(migrationFS) }
 
 // migrateLock is the key of the transaction-scoped advisory lock that
 // serializes migrations of nodes starting at once.

@@ -45,3 +45,13 @@ func Migrations(fsys fs.FS, engine string) ([]Migration, error) {
 	}
 	return ms, nil
 }
+
+// LatestVersion returns the version of the newest migration of fsys (see
+// Migrations): 0 when there is none or they cannot be listed.
+func LatestVersion(fsys fs.FS) int {
+	ms, err := Migrations(fsys, "")
+	if err != nil || len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].Version
+}

@@ -16,6 +16,12 @@ func TestMigrations(t *testing.T) {
 	if err != nil || len(ms) != 2 || ms[0] != (Migration{1, "0001_a", "A"}) || ms[1] != (Migration{2, "0002_b", "B"}) {
 		t.Fatalf("Migrations = %+v, %v", ms, err)
 	}
+	if v := LatestVersion(fstest.MapFS{"migrations/0002_b.sql": {}, "migrations/0001_a.sql": {}}); v != 2 {
+		t.Errorf("LatestVersion = %d, want 2", v)
+	}
+	if v := LatestVersion(fstest.MapFS{"migrations/first.sql": {}}); v != 0 {
+		t.Errorf("LatestVersion of a bad name = %d, want 0", v)
+	}
 	for name, fsys := range map[string]fstest.MapFS{
 		"bad name":     {"migrations/first.sql": {}},
 		"zero version": {"migrations/0000_a.sql": {}},

@@ -21,13 +21,7 @@ func migrations() ([]migration, error) {
 
 // LatestSchemaVersion returns the version of the newest embedded migration:
 // the schema version Open brings a database to.
-func LatestSchemaVersion() int {
-	ms, err := migrations()
-	if err != nil || len(ms) == 0 {
-		return 0
-	}
-	return ms[len(ms)-1].Version
-}
+func LatestSchemaVersion() int { return sqlbuild.LatestVersion(migrationFS) }
 
 // Migrate applies every embedded migration the database has not seen, each
 // in its own transaction together with its row in schema_migrations. It is
