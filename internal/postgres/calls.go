@@ -148,29 +148,19 @@ func (r reader) AggregateCalls(ctx context.Context, a callvault.CallAggregate) (
 
 // aggregateQuery returns the query of AggregateCalls(a) and its arguments.
 func aggregateQuery(a *callvault.CallAggregate) (string, []any, error) {
-	var keyCol string
-	switch a.GroupBy {
-	case "":
-		keyCol = `''::text COLLATE "C"`
-	case "site":
-		keyCol = `site_id COLLATE "C"`
-	case "extension":
-		keyCol = `extension COLLATE "C"`
-	case "direction":
-		keyCol = `direction COLLATE "C"`
-	default:
-		return "", nil, callvault.FieldError("groupBy", "cannot group calls by %q (want site, extension or direction)", a.GroupBy)
+	w := sqlbuild.New(sqlbuild.Postgres)
+	keyCol, err := sqlbuild.AggregateConds(a, w)
+	if err != nil {
+		return "", nil, err
 	}
+	if keyCol == "" {
+		keyCol = `''::text`
+	}
+	keyCol += ` COLLATE "C"`
 	bucketCol := `NULL::bigint`
 	if a.HourBuckets {
 		// Floor division: PostgreSQL's / truncates toward zero.
 		bucketCol = `floor(start_us::numeric / ` + strconv.FormatInt(hourUs, 10) + `)::bigint`
-	}
-	f := a.Filter
-	f.After = nil
-	w := sqlbuild.New(sqlbuild.Postgres)
-	if err := sqlbuild.CallConds(&f, w); err != nil {
-		return "", nil, err
 	}
 	query := `SELECT ` + bucketCol + `, ` + keyCol + `, count(*), count(answer_us),
 		count(*) FILTER (WHERE direction = '` + callvault.DirectionInbound + `' AND answer_us IS NULL),

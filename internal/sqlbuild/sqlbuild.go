@@ -162,6 +162,30 @@ func CallConds(f *callvault.CallFilter, w *Where) error {
 	return nil
 }
 
+// AggregateConds adds the conditions of a.Filter but its cursor to w and
+// returns the column a.GroupBy groups by: "" for none, else site_id,
+// extension or direction. EInvalid for another GroupBy or without a tenant.
+func AggregateConds(a *callvault.CallAggregate, w *Where) (string, error) {
+	var col string
+	switch a.GroupBy {
+	case "":
+	case "site":
+		col = `site_id`
+	case "extension":
+		col = `extension`
+	case "direction":
+		col = `direction`
+	default:
+		return "", callvault.FieldError("groupBy", "cannot group calls by %q (want site, extension or direction)", a.GroupBy)
+	}
+	f := a.Filter
+	f.After = nil
+	if err := CallConds(&f, w); err != nil {
+		return "", err
+	}
+	return col, nil
+}
+
 // EventConds adds the conditions of f to w (its Limit is the caller's):
 // Seq after f.AfterSeq and up to f.MaxSeq when set, Timestamp in [f.From,
 // f.To) when set. EInvalid without a tenant.

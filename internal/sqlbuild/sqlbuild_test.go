@@ -1,6 +1,7 @@
 package sqlbuild
 
 import (
+	"errors"
 	"reflect"
 	"testing"
 	"time"
@@ -92,5 +93,23 @@ func TestEventConds(t *testing.T) {
 	}
 	if err := EventConds(&callvault.EventFilter{}, New(SQLite)); callvault.ErrorCode(err) != callvault.EInvalid {
 		t.Errorf("no tenant: %v, want EInvalid", err)
+	}
+}
+
+func TestAggregateConds(t *testing.T) {
+	a := &callvault.CallAggregate{GroupBy: "site", Filter: callvault.CallFilter{TenantID: "t",
+		After: &callvault.CallCursor{Start: time.UnixMicro(5), ID: "x"}}}
+	w := New(SQLite)
+	col, err := AggregateConds(a, w)
+	if err != nil || col != "site_id" || w.String() != `tenant_id = ?` || a.Filter.After == nil {
+		t.Errorf("AggregateConds = %q, %v; conditions %s; After %v", col, err, w.String(), a.Filter.After)
+	}
+	if col, err := AggregateConds(&callvault.CallAggregate{Filter: callvault.CallFilter{TenantID: "t"}}, New(SQLite)); col != "" || err != nil {
+		t.Errorf("no GroupBy: %q, %v", col, err)
+	}
+	// The GroupBy is checked before the tenant.
+	var e *callvault.Error
+	if _, err := AggregateConds(&callvault.CallAggregate{GroupBy: "hour"}, New(SQLite)); !errors.As(err, &e) || e.Field != "groupBy" {
+		t.Errorf("bad GroupBy: %v, want EInvalid on groupBy", err)
 	}
 }

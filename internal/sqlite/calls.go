@@ -150,30 +150,19 @@ func (r reader) AggregateCalls(ctx context.Context, a callvault.CallAggregate) (
 // aggregateQuery returns the query of AggregateCalls(a) and its arguments.
 // It reads only columns that calls_start carries.
 func aggregateQuery(a *callvault.CallAggregate) (string, []any, error) {
-	var keyCol string
-	switch a.GroupBy {
-	case "":
+	w := sqlbuild.New(sqlbuild.SQLite)
+	keyCol, err := sqlbuild.AggregateConds(a, w)
+	if err != nil {
+		return "", nil, err
+	}
+	if keyCol == "" {
 		keyCol = `''`
-	case "site":
-		keyCol = `site_id`
-	case "extension":
-		keyCol = `extension`
-	case "direction":
-		keyCol = `direction`
-	default:
-		return "", nil, callvault.FieldError("groupBy", "cannot group calls by %q (want site, extension or direction)", a.GroupBy)
 	}
 	bucketCol := `NULL`
 	if a.HourBuckets {
 		// Floor division: SQLite's / truncates toward zero.
 		h := strconv.FormatInt(hourUs, 10)
 		bucketCol = `(start_us - ((start_us % ` + h + `) + ` + h + `) % ` + h + `) / ` + h
-	}
-	f := a.Filter
-	f.After = nil
-	w := sqlbuild.New(sqlbuild.SQLite)
-	if err := sqlbuild.CallConds(&f, w); err != nil {
-		return "", nil, err
 	}
 	query := `SELECT ` + bucketCol + `, ` + keyCol + `, count(*), coalesce(sum(answer_us IS NOT NULL), 0),
 		coalesce(sum(direction = '` + callvault.DirectionInbound + `' AND answer_us IS NULL), 0), coalesce(sum(talk_ms), 0)
