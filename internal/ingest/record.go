@@ -355,7 +355,8 @@ func ForEachRecord(r io.Reader, fn func(rec *callvault.CallRecord, pos int, err 
 // DecodeBatch returns a *BatchError listing the bad items and no records.
 // max > 0 limits the number of records (ETooLarge beyond it).
 func DecodeBatch(r io.Reader, max int) ([]*callvault.CallRecord, error) {
-	return decodeAll(r, max, "records", DecodeRecord)
+	var a arena // the batch's strings (see arena)
+	return decodeAll(r, max, "records", func(data []byte) (*callvault.CallRecord, error) { return decodeRecord(data, &a) })
 }
 
 // decodeAll decodes every item of a JSON array or NDJSON stream with
