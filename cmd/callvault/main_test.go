@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -131,6 +132,7 @@ type response struct {
 
 func do(t *testing.T, method, u string, header map[string]string, body any) response {
 	t.Helper()
+	header = maps.Clone(header) // callers share their header maps between goroutines
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
