@@ -17,50 +17,16 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/callvault/callvault/internal/callvault"
+	"github.com/callvault/callvault/internal/postgres/pgtest"
 )
 
 // envTestPostgres names the DSN of a PostgreSQL database the tests may
 // create schemas (and roles) in; .ci/run sets it.
-const envTestPostgres = "CALLVAULT_TEST_POSTGRES"
+const envTestPostgres = pgtest.Env
 
 // pgDSN returns a URL DSN whose search_path is a new, empty schema, dropped
 // when the test ends; the test skips without envTestPostgres.
-func pgDSN(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv(envTestPostgres)
-	if base == "" {
-		t.Skip("set " + envTestPostgres + " to run the PostgreSQL tests; .ci/run does")
-	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		t.Skipf("%s must be a postgres:// URL for the command tests", envTestPostgres)
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", envTestPostgres, err)
-	}
-	defer conn.Close(ctx)
-	schema := "cvcmd_" + strings.TrimPrefix(callvault.NewID("sc"), "sc_")
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+func pgDSN(t *testing.T) string { return pgtest.SchemaURL(t, "cvcmd") }
 
 // pgTenant seeds tenant acme with an admin user and an app through the
 // offline commands on db, and returns the app's client id and secret.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/callvault/callvault/internal/callgen"
 	"github.com/callvault/callvault/internal/callvault"
+	"github.com/callvault/callvault/internal/postgres/pgtest"
 )
 
 // BenchmarkListCalls mirrors internal/sqlite's: the same dataset (nine in
@@ -97,7 +98,7 @@ func listDataset(b *testing.B) (*DB, int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		dsn = withSearchPath(b, base, schema)
+		dsn = pgtest.WithSearchPath(b, base, schema)
 	} else {
 		dsn = testDSN(b)
 	}

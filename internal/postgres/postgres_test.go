@@ -3,71 +3,24 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/callvault/callvault/internal/audit"
 	"github.com/callvault/callvault/internal/callvault"
+	"github.com/callvault/callvault/internal/postgres/pgtest"
 	"github.com/callvault/callvault/internal/storetest"
 )
 
 // envDSN names the environment variable with the DSN of a PostgreSQL
 // database the tests may create schemas in.
-const envDSN = "CALLVAULT_TEST_POSTGRES"
+const envDSN = pgtest.Env
 
 // testDSN returns a DSN whose search_path is a new, empty schema, dropped
 // when the test ends; the test skips when envDSN is not set.
-func testDSN(tb testing.TB) string {
-	tb.Helper()
-	base := os.Getenv(envDSN)
-	if base == "" {
-		tb.Skip("set " + envDSN + " to run the PostgreSQL suite; .ci/run does")
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		tb.Fatalf("connect to %s: %v", envDSN, err)
-	}
-	defer conn.Close(ctx)
-	schema := "cvtest_" + strings.TrimPrefix(callvault.NewID("sc"), "sc_")
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
-		tb.Fatalf("create schema: %v", err)
-	}
-	tb.Cleanup(func() {
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			tb.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			tb.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return withSearchPath(tb, base, schema)
-}
-
-// withSearchPath adds search_path=schema to a URL or key=value DSN.
-func withSearchPath(tb testing.TB, dsn, schema string) string {
-	tb.Helper()
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			tb.Fatalf("%s is not a URL: %v", envDSN, err)
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-	return dsn + " search_path=" + schema
-}
+func testDSN(tb testing.TB) string { return pgtest.Schema(tb, "cvtest") }
 
 // mustOpen opens a store on dsn and closes it when the test ends.
 func mustOpen(tb testing.TB, dsn string, opts ...Option) *DB {

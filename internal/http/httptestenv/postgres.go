@@ -4,26 +4,21 @@ import (
 	"context"
 	"crypto/rand"
 	"net/http/httptest"
-	"net/url"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/callvault/callvault/internal/audit"
 	"github.com/callvault/callvault/internal/blob"
-	"github.com/callvault/callvault/internal/callvault"
 	cvhttp "github.com/callvault/callvault/internal/http"
 	"github.com/callvault/callvault/internal/postgres"
+	"github.com/callvault/callvault/internal/postgres/pgtest"
 )
 
 // EnvPostgres names the environment variable with the DSN (a postgres://
 // URL) of a PostgreSQL database the tests may create schemas in; tests on
 // PostgreSQL skip without it.
-const EnvPostgres = "CALLVAULT_TEST_POSTGRES"
+const EnvPostgres = pgtest.Env
 
 // Node is one of several servers sharing one PostgreSQL database, as
 // several `callvault serve --db postgres://...` would: its own store (its
@@ -45,7 +40,7 @@ type Node struct {
 // server is built. It skips tb when EnvPostgres is not set.
 func NewPostgresNodes(tb testing.TB, n int, opts ...func(*cvhttp.Config)) []*Node {
 	tb.Helper()
-	dsn := postgresSchema(tb)
+	dsn := pgtest.SchemaURL(tb, "cvnodes")
 	blobs, err := blob.NewFS(filepath.Join(tb.TempDir(), "blobs"))
 	if err != nil {
 		tb.Fatalf("open blob store: %v", err)
@@ -80,46 +75,6 @@ func NewPostgresNodes(tb testing.TB, n int, opts ...func(*cvhttp.Config)) []*Nod
 		nodes[i] = nd
 	}
 	return nodes
-}
-
-// postgresSchema creates a schema in the database of EnvPostgres, drops it
-// when the test ends (after the nodes' cleanups), and returns a DSN whose
-// search_path is that schema.
-func postgresSchema(tb testing.TB) string {
-	tb.Helper()
-	base := os.Getenv(EnvPostgres)
-	if base == "" {
-		tb.Skip("set " + EnvPostgres + " (a postgres:// URL) to run the tests of several nodes on one PostgreSQL database; .ci/run does")
-	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		tb.Skipf("%s must be a postgres:// URL for the tests of several nodes", EnvPostgres)
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		tb.Fatalf("connect to %s: %v", EnvPostgres, err)
-	}
-	defer conn.Close(ctx)
-	schema := "cvnodes_" + strings.TrimPrefix(callvault.NewID("sc"), "sc_")
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
-		tb.Fatalf("create schema: %v", err)
-	}
-	tb.Cleanup(func() {
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			tb.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			tb.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // AwayFromWindowEnd waits, when less than margin is left of the current
